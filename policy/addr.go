@@ -1,0 +1,288 @@
+package policy
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/bits"
+	"net/netip"
+	"strings"
+
+	"go4.org/netipx"
+)
+
+// Wildcard is a Cisco-style address/wildcard pair: bits set in Mask are
+// "don't care". Non-contiguous masks (0.0.0.254 = every even address) are
+// exact; they are expanded into prefixes when that takes few prefixes and kept
+// as a pattern otherwise.
+type Wildcard struct {
+	Addr netip.Addr
+	Mask netip.Addr
+}
+
+// Contains reports whether ip matches the pattern.
+func (w Wildcard) Contains(ip netip.Addr) bool {
+	if ip.Is4() != w.Addr.Is4() {
+		return false
+	}
+	a, m, x := w.Addr.AsSlice(), w.Mask.AsSlice(), ip.AsSlice()
+	for i := range a {
+		if (a[i]^x[i])&^m[i] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (w Wildcard) String() string { return w.Addr.String() + " " + w.Mask.String() }
+
+// Prefix returns the wildcard as a prefix when its mask is contiguous.
+func (w Wildcard) Prefix() (netip.Prefix, bool) {
+	m := w.Mask.AsSlice()
+	free := 0 // trailing don't-care bits
+	seenCare := false
+	for i := len(m)*8 - 1; i >= 0; i-- {
+		bit := m[i/8]>>(7-uint(i%8))&1 == 1
+		if bit && seenCare {
+			return netip.Prefix{}, false
+		}
+		if !bit {
+			seenCare = true
+		} else {
+			free++
+		}
+	}
+	return netip.PrefixFrom(w.Addr, len(m)*8-free).Masked(), true
+}
+
+// expansionSize is how many prefixes the pattern expands into.
+func (w Wildcard) expansionBits() int {
+	m := w.Mask.AsSlice()
+	total := 0
+	for _, b := range m {
+		total += bits.OnesCount8(b)
+	}
+	// trailing ones are absorbed into the prefix length
+	trailing := 0
+	for i := len(m) - 1; i >= 0; i-- {
+		t := bits.TrailingZeros8(^m[i])
+		trailing += t
+		if t < 8 {
+			break
+		}
+	}
+	return total - trailing
+}
+
+// maxWildcardExpansionBits bounds eager expansion of non-contiguous wildcards
+// into prefixes (2^12 prefixes); larger patterns stay symbolic.
+const maxWildcardExpansionBits = 12
+
+// prefixes enumerates the prefixes of a pattern; call only when expansionBits is small.
+func (w Wildcard) prefixes() []netip.Prefix {
+	m := w.Mask.AsSlice()
+	base := w.Addr.AsSlice()
+	for i := range base {
+		base[i] &^= m[i]
+	}
+	nbits := len(m) * 8
+	trailing := 0
+	for i := nbits - 1; i >= 0 && m[i/8]>>(7-uint(i%8))&1 == 1; i-- {
+		trailing++
+	}
+	var free []int // bit positions (0 = MSB) that vary above the trailing run
+	for i := 0; i < nbits-trailing; i++ {
+		if m[i/8]>>(7-uint(i%8))&1 == 1 {
+			free = append(free, i)
+		}
+	}
+	out := make([]netip.Prefix, 0, 1<<len(free))
+	for combo := 0; combo < 1<<len(free); combo++ {
+		b := append([]byte(nil), base...)
+		for k, pos := range free {
+			if combo>>k&1 == 1 {
+				b[pos/8] |= 1 << (7 - uint(pos%8))
+			}
+		}
+		a, _ := netip.AddrFromSlice(b)
+		out = append(out, netip.PrefixFrom(a, nbits-trailing))
+	}
+	return out
+}
+
+// AddrSet is an exact set of IPv4 and IPv6 addresses: the union of an
+// IPSet and symbolic wildcard patterns.
+type AddrSet struct {
+	ips  *netipx.IPSet
+	wild []Wildcard
+}
+
+var emptyIPSet = func() *netipx.IPSet { var b netipx.IPSetBuilder; s, _ := b.IPSet(); return s }()
+
+// IPSet returns the contiguous part of the set.
+func (s *AddrSet) IPSet() *netipx.IPSet {
+	if s == nil || s.ips == nil {
+		return emptyIPSet
+	}
+	return s.ips
+}
+
+// Wildcards returns the symbolic (unexpanded) patterns.
+func (s *AddrSet) Wildcards() []Wildcard {
+	if s == nil {
+		return nil
+	}
+	return s.wild
+}
+
+// Contains reports whether ip is in the set.
+func (s *AddrSet) Contains(ip netip.Addr) bool {
+	if s == nil {
+		return false
+	}
+	if s.ips != nil && s.ips.Contains(ip) {
+		return true
+	}
+	for _, w := range s.wild {
+		if w.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// IsEmpty reports whether the set holds no address.
+func (s *AddrSet) IsEmpty() bool {
+	return s == nil || (len(s.wild) == 0 && (s.ips == nil || len(s.ips.Ranges()) == 0))
+}
+
+// Prefixes lists the contiguous part as minimal prefixes.
+func (s *AddrSet) Prefixes() []netip.Prefix { return s.IPSet().Prefixes() }
+
+// Strings renders the set: CIDRs, then "addr wildcard" patterns.
+func (s *AddrSet) Strings() []string {
+	var out []string
+	for _, p := range s.Prefixes() {
+		out = append(out, p.String())
+	}
+	for _, w := range s.Wildcards() {
+		out = append(out, w.String())
+	}
+	return out
+}
+
+func (s *AddrSet) String() string { return strings.Join(s.Strings(), ",") }
+
+// AddrSetBuilder accumulates an AddrSet. The zero value is ready to use.
+// Add everything before removing: interleaving is quadratic in netipx.
+type AddrSetBuilder struct {
+	b    netipx.IPSetBuilder
+	wild []Wildcard
+}
+
+func (b *AddrSetBuilder) AddPrefix(p netip.Prefix)  { b.b.AddPrefix(p.Masked()) }
+func (b *AddrSetBuilder) AddAddr(a netip.Addr)      { b.b.Add(a) }
+func (b *AddrSetBuilder) AddRange(r netipx.IPRange) { b.b.AddRange(r) }
+
+// AddWildcard adds a Cisco address/wildcard pattern exactly.
+func (b *AddrSetBuilder) AddWildcard(w Wildcard) {
+	if p, ok := w.Prefix(); ok {
+		b.b.AddPrefix(p)
+		return
+	}
+	if w.expansionBits() <= maxWildcardExpansionBits {
+		for _, p := range w.prefixes() {
+			b.b.AddPrefix(p)
+		}
+		return
+	}
+	b.wild = append(b.wild, w)
+}
+
+// AddSet adds every address of s.
+func (b *AddrSetBuilder) AddSet(s *AddrSet) {
+	if s == nil {
+		return
+	}
+	if s.ips != nil {
+		b.b.AddSet(s.ips)
+	}
+	b.wild = append(b.wild, s.wild...)
+}
+
+// RemovePrefix removes p from the contiguous part. Symbolic wildcard patterns
+// are never combined with exclusions by any supported vendor syntax.
+func (b *AddrSetBuilder) RemovePrefix(p netip.Prefix) { b.b.RemovePrefix(p.Masked()) }
+
+// RemoveSet removes the contiguous part of s.
+func (b *AddrSetBuilder) RemoveSet(s *AddrSet) {
+	if s != nil && s.ips != nil {
+		b.b.RemoveSet(s.ips)
+	}
+}
+
+// Set returns the built set.
+func (b *AddrSetBuilder) Set() *AddrSet {
+	ips, err := b.b.IPSet()
+	if err != nil {
+		// netipx only errors on invalid input addresses; callers validate first.
+		panic(fmt.Sprintf("policy: building address set: %v", err))
+	}
+	return &AddrSet{ips: ips, wild: append([]Wildcard(nil), b.wild...)}
+}
+
+// SetOfPrefixes builds a set from prefixes.
+func SetOfPrefixes(ps ...netip.Prefix) *AddrSet {
+	var b AddrSetBuilder
+	for _, p := range ps {
+		b.AddPrefix(p)
+	}
+	return b.Set()
+}
+
+// MustParseSet builds a set from CIDR strings; for tests and constants.
+func MustParseSet(cidrs ...string) *AddrSet {
+	var b AddrSetBuilder
+	for _, c := range cidrs {
+		if strings.Contains(c, "/") {
+			b.AddPrefix(netip.MustParsePrefix(c))
+		} else {
+			b.AddAddr(netip.MustParseAddr(c))
+		}
+	}
+	return b.Set()
+}
+
+// AddrMatch is one address condition of a rule.
+type AddrMatch struct {
+	// Any matches every address of either family. When Any is false, Set holds
+	// the addresses matched (nil or empty matches nothing).
+	Any bool     `json:"any"`
+	Set *AddrSet `json:"set,omitempty"`
+	// Negate inverts the condition (iptables "! -s", nft "!=").
+	Negate bool `json:"negate,omitempty"`
+	// Refs names the objects (prefix-lists, address-books, object-groups, sets)
+	// the condition was built from, for search and rendering.
+	Refs []string `json:"refs,omitempty"`
+	// Unresolved names references that could not be resolved (undefined
+	// objects, apply-path, DNS names, unknown ipsets). They contribute no
+	// addresses, so a positive match on them matches nothing.
+	Unresolved []string `json:"unresolved,omitempty"`
+}
+
+// AnyAddr is the unconstrained condition.
+func AnyAddr() AddrMatch { return AddrMatch{Any: true} }
+
+// Matches reports whether ip satisfies the condition.
+func (m *AddrMatch) Matches(ip netip.Addr) bool {
+	in := m.Any || m.Set.Contains(ip)
+	return in != m.Negate
+}
+
+// Constrained reports whether the condition restricts anything.
+func (m *AddrMatch) Constrained() bool { return !m.Any || m.Negate }
+
+// MarshalJSON renders the set as CIDR strings (and wildcard patterns).
+func (s *AddrSet) MarshalJSON() ([]byte, error) { return json.Marshal(s.Strings()) }
+
+// MarshalYAML renders the set as CIDR strings (and wildcard patterns).
+func (s *AddrSet) MarshalYAML() (any, error) { return s.Strings(), nil }
