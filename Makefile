@@ -1,5 +1,6 @@
 GO ?= go
 BIN := bin/fwpol
+FUZZTIME ?= 10s
 
 .PHONY: build test fmt-check vet fuzz bench demo clean
 
@@ -15,6 +16,22 @@ vet:
 
 test: fmt-check vet
 	$(GO) test -race -count=1 ./...
+
+# Runs every Fuzz* target for FUZZTIME each (bounded, for CI).
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+# Go benchmarks (parse throughput, flow decisions, packet-space algebra).
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+demo: build
+	./scripts/demo.sh
 
 clean:
 	rm -rf bin out

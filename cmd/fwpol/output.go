@@ -1,0 +1,79 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// outputFlag validates -o values.
+type outputFlag struct {
+	value   string
+	allowed []string
+}
+
+func newOutputFlag(def string, allowed ...string) *outputFlag {
+	return &outputFlag{value: def, allowed: allowed}
+}
+
+func (o *outputFlag) String() string { return o.value }
+func (o *outputFlag) Type() string   { return "format" }
+func (o *outputFlag) Set(v string) error {
+	for _, a := range o.allowed {
+		if v == a {
+			o.value = v
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown output format %q (want one of %v)", v, o.allowed)
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// writeYAML writes v with the same field names as its JSON form.
+func writeYAML(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	var generic any
+	if err := json.Unmarshal(b, &generic); err != nil {
+		return err
+	}
+	enc := yaml.NewEncoder(w)
+	enc.SetIndent(2)
+	if err := enc.Encode(generic); err != nil {
+		return err
+	}
+	return enc.Close()
+}
+
+// table writes aligned columns; headers are upper-case like kubectl's.
+type table struct {
+	tw *tabwriter.Writer
+}
+
+func newTable(w io.Writer, headers ...any) *table {
+	t := &table{tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)}
+	t.row(headers...)
+	return t
+}
+
+func (t *table) row(cells ...any) {
+	for i, c := range cells {
+		if i > 0 {
+			fmt.Fprint(t.tw, "\t")
+		}
+		fmt.Fprint(t.tw, c)
+	}
+	fmt.Fprintln(t.tw)
+}
+
+func (t *table) flush() error { return t.tw.Flush() }

@@ -1,0 +1,236 @@
+// Package estate finds config files, detects their vendor and parses them in
+// parallel into policy Configs.
+package estate
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/fwpol/fwpol/parser"
+	"github.com/fwpol/fwpol/policy"
+	"github.com/fwpol/fwpol/vendors"
+	"github.com/fwpol/fwpol/vendors/registry"
+)
+
+// Options tune Load.
+type Options struct {
+	// Vendor forces a vendor instead of detecting it from content.
+	Vendor string
+	// Workers bounds parallel parsing; 0 means one per CPU.
+	Workers int
+}
+
+// Estate is the parsed result of a set of paths.
+type Estate struct {
+	Configs []*policy.Config
+	// Skipped lists files found while walking directories that no vendor
+	// recognised (READMEs, inventories, ...).
+	Skipped []string
+}
+
+// maxFileSize guards against feeding a disk image to a parser by mistake.
+const maxFileSize = 512 << 20
+
+// Errors collects the per-file failures of a load, in path order.
+type Errors []error
+
+func (e Errors) Error() string {
+	if len(e) == 1 {
+		return e[0].Error()
+	}
+	return fmt.Sprintf("%s (and %d more errors)", e[0], len(e)-1)
+}
+
+func (e Errors) Unwrap() []error { return e }
+
+type job struct {
+	path     string
+	explicit bool // named on the command line, so it must be a config
+}
+
+// files expands paths into the files to parse: files as given, directories
+// walked recursively, skipping hidden entries.
+func files(paths []string) ([]job, error) {
+	var jobs []job
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			jobs = append(jobs, job{path: p, explicit: true})
+			continue
+		}
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if path != p && strings.HasPrefix(d.Name(), ".") {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if d.Type().IsRegular() {
+				jobs = append(jobs, job{path: path})
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return jobs, nil
+}
+
+// Load parses every config file under paths.
+func Load(paths []string, opt Options) (*Estate, error) {
+	jobs, err := files(paths)
+	if err != nil {
+		return nil, err
+	}
+	var forced *vendors.Vendor
+	if opt.Vendor != "" {
+		v, ok := registry.Lookup(opt.Vendor)
+		if !ok {
+			return nil, fmt.Errorf("unknown vendor %q (supported: %s)", opt.Vendor, registry.Names())
+		}
+		forced = &v
+	}
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	type result struct {
+		cfg     *policy.Config
+		skipped bool
+		err     error
+	}
+	results := make([]result, len(jobs))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				cfg, skipped, err := parseFile(jobs[i], forced)
+				results[i] = result{cfg, skipped, err}
+			}
+		}()
+	}
+	for i := range jobs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+
+	est := &Estate{}
+	var errs Errors
+	for i, r := range results {
+		switch {
+		case r.err != nil:
+			errs = append(errs, r.err)
+		case r.skipped:
+			est.Skipped = append(est.Skipped, jobs[i].path)
+		default:
+			est.Configs = append(est.Configs, r.cfg)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	link(est.Configs)
+	return est, nil
+}
+
+// link lets vendors resolve references across files (ipset save files).
+func link(cfgs []*policy.Config) {
+	for _, v := range registry.All() {
+		if v.Link != nil {
+			v.Link(cfgs)
+		}
+	}
+}
+
+func parseFile(j job, forced *vendors.Vendor) (*policy.Config, bool, error) {
+	st, err := os.Stat(j.path)
+	if err != nil {
+		return nil, false, err
+	}
+	if st.Size() > maxFileSize {
+		if j.explicit {
+			return nil, false, fmt.Errorf("%s: file is %d MB, larger than any config fwpol reads", j.path, st.Size()>>20)
+		}
+		return nil, true, nil
+	}
+	data, err := os.ReadFile(j.path)
+	if err != nil {
+		return nil, false, err
+	}
+	return ParseData(j.path, data, forced, j.explicit)
+}
+
+// ParseData parses one file's content. With forced nil the vendor is
+// detected; an undetectable file is an error when required, else skipped.
+func ParseData(path string, data []byte, forced *vendors.Vendor, required bool) (*policy.Config, bool, error) {
+	var v vendors.Vendor
+	if forced != nil {
+		v = *forced
+	} else {
+		var ok bool
+		v, ok = registry.Detect(data)
+		if !ok {
+			if required {
+				return nil, false, &parser.Error{Pos: parser.Pos{File: path}, Msg: fmt.Sprintf("cannot tell which vendor syntax this is; use --vendor (one of: %s)", registry.Names())}
+			}
+			return nil, true, nil
+		}
+	}
+	cfg, err := v.Parse(path, data)
+	if err != nil {
+		return nil, false, err
+	}
+	if cfg.File == "" {
+		cfg.File = path
+	}
+	if cfg.Vendor == "" {
+		cfg.Vendor = v.Name
+	}
+	if cfg.Device == "" {
+		cfg.Device = DeviceName(path)
+	}
+	return cfg, false, nil
+}
+
+// DeviceName derives a device name from a file path: the base name without
+// common config extensions.
+func DeviceName(path string) string {
+	base := filepath.Base(path)
+	for _, ext := range []string{".cfg", ".conf", ".txt", ".rules", ".nft", ".v4", ".v6", ".iptables", ".ipset", ".set", ".junos"} {
+		if b, ok := strings.CutSuffix(base, ext); ok && b != "" {
+			return b
+		}
+	}
+	return base
+}
+
+// SortConfigs orders configs by device, then file, for stable reports.
+func SortConfigs(cfgs []*policy.Config) {
+	sort.SliceStable(cfgs, func(i, j int) bool {
+		if cfgs[i].Device != cfgs[j].Device {
+			return cfgs[i].Device < cfgs[j].Device
+		}
+		return cfgs[i].File < cfgs[j].File
+	})
+}
+
+// IsNotExist reports whether err says a path is missing.
+func IsNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
