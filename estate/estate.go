@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/fwpol/fwpol/netdb"
 	"github.com/fwpol/fwpol/parser"
 	"github.com/fwpol/fwpol/policy"
 	"github.com/fwpol/fwpol/vendors"
@@ -25,6 +26,11 @@ type Options struct {
 	Vendor string
 	// Workers bounds parallel parsing; 0 means one per CPU.
 	Workers int
+	// Inventory, when set, supplies devices (name, site, vendor, files).
+	Inventory *netdb.Inventory
+	// Scope selects devices; it also applies to bare configs by site,
+	// device and vendor.
+	Scope netdb.Filter
 }
 
 // Estate is the parsed result of a set of paths.
@@ -53,6 +59,9 @@ func (e Errors) Unwrap() []error { return e }
 type job struct {
 	path     string
 	explicit bool // named on the command line, so it must be a config
+	vendor   string
+	device   string
+	site     string
 }
 
 // files expands paths into the files to parse: files as given, directories
@@ -65,9 +74,10 @@ func files(paths []string) ([]job, error) {
 			return nil, err
 		}
 		if !st.IsDir() {
-			jobs = append(jobs, job{path: p, explicit: true})
+			jobs = append(jobs, job{path: p, explicit: true, site: siteOfFolder(filepath.Dir(p))})
 			continue
 		}
+		site := siteOfFolder(p)
 		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
@@ -79,7 +89,7 @@ func files(paths []string) ([]job, error) {
 				return nil
 			}
 			if d.Type().IsRegular() {
-				jobs = append(jobs, job{path: path})
+				jobs = append(jobs, job{path: path, site: site})
 			}
 			return nil
 		})
@@ -90,11 +100,34 @@ func files(paths []string) ([]job, error) {
 	return jobs, nil
 }
 
-// Load parses every config file under paths.
+// siteOfFolder names the one-site estate of a bare folder of configs.
+func siteOfFolder(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	return filepath.Base(dir)
+}
+
+// inventoryJobs lists the files of every device in scope.
+func inventoryJobs(inv *netdb.Inventory, scope netdb.Filter) []job {
+	var jobs []job
+	for _, d := range inv.Select(scope) {
+		for _, f := range d.Files {
+			jobs = append(jobs, job{path: f, explicit: true, vendor: d.Vendor, device: d.Name, site: d.Site})
+		}
+	}
+	return jobs
+}
+
+// Load parses every config file under paths, and of every inventory device
+// in scope.
 func Load(paths []string, opt Options) (*Estate, error) {
 	jobs, err := files(paths)
 	if err != nil {
 		return nil, err
+	}
+	if opt.Inventory != nil {
+		jobs = append(inventoryJobs(opt.Inventory, opt.Scope), jobs...)
 	}
 	var forced *vendors.Vendor
 	if opt.Vendor != "" {
@@ -122,6 +155,12 @@ func Load(paths []string, opt Options) (*Estate, error) {
 			defer wg.Done()
 			for i := range next {
 				cfg, skipped, err := parseFile(jobs[i], forced)
+				if cfg != nil {
+					if jobs[i].device != "" {
+						cfg.Device = jobs[i].device
+					}
+					cfg.Site = jobs[i].site
+				}
 				results[i] = result{cfg, skipped, err}
 			}
 		}()
@@ -140,7 +179,7 @@ func Load(paths []string, opt Options) (*Estate, error) {
 			errs = append(errs, r.err)
 		case r.skipped:
 			est.Skipped = append(est.Skipped, jobs[i].path)
-		default:
+		case jobs[i].device != "" || inScope(opt.Scope, r.cfg):
 			est.Configs = append(est.Configs, r.cfg)
 		}
 	}
@@ -148,6 +187,7 @@ func Load(paths []string, opt Options) (*Estate, error) {
 		return nil, errs
 	}
 	link(est.Configs)
+	SortConfigs(est.Configs)
 	return est, nil
 }
 
@@ -160,7 +200,27 @@ func link(cfgs []*policy.Config) {
 	}
 }
 
+// inScope applies the scope's site, device and vendor filters to a bare config.
+func inScope(f netdb.Filter, c *policy.Config) bool {
+	in := func(v string, set []string) bool {
+		for _, s := range set {
+			if s == v {
+				return true
+			}
+		}
+		return len(set) == 0
+	}
+	return in(c.Site, f.Sites) && in(c.Device, f.Devices) && in(c.Vendor, f.Vendors) && len(f.Roles) == 0 && len(f.Tags) == 0
+}
+
 func parseFile(j job, forced *vendors.Vendor) (*policy.Config, bool, error) {
+	if forced == nil && j.vendor != "" {
+		v, ok := registry.Lookup(j.vendor)
+		if !ok {
+			return nil, false, fmt.Errorf("%s: unknown vendor %q (supported: %s)", j.path, j.vendor, registry.Names())
+		}
+		forced = &v
+	}
 	st, err := os.Stat(j.path)
 	if err != nil {
 		return nil, false, err
@@ -222,9 +282,12 @@ func DeviceName(path string) string {
 	return base
 }
 
-// SortConfigs orders configs by device, then file, for stable reports.
+// SortConfigs orders configs by site, device, then file, for stable reports.
 func SortConfigs(cfgs []*policy.Config) {
 	sort.SliceStable(cfgs, func(i, j int) bool {
+		if cfgs[i].Site != cfgs[j].Site {
+			return cfgs[i].Site < cfgs[j].Site
+		}
 		if cfgs[i].Device != cfgs[j].Device {
 			return cfgs[i].Device < cfgs[j].Device
 		}

@@ -26,6 +26,9 @@ func (f Family) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
 type Config struct {
 	File   string `json:"file"`
 	Device string `json:"device"`
+	// Site is the data center holding the device (from the inventory, or the
+	// folder a bare config came from).
+	Site   string `json:"site,omitempty"`
 	Vendor string `json:"vendor"`
 	// Format is the vendor's sub-format (e.g. Junos "set" or "hierarchical").
 	Format    string      `json:"format,omitempty"`

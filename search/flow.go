@@ -15,6 +15,7 @@ import (
 // is a stable contract for scripts.
 type FlowResult struct {
 	File   string `json:"file"`
+	Site   string `json:"site,omitempty"`
 	Device string `json:"device"`
 	Vendor string `json:"vendor"`
 	Filter string `json:"filter"`
@@ -63,7 +64,7 @@ func nameMatches(glob, name string) bool {
 
 func result(c *policy.Config, f *policy.Filter, d policy.Decision) FlowResult {
 	r := FlowResult{
-		File: c.File, Device: c.Device, Vendor: c.Vendor, Filter: f.Name,
+		File: c.File, Site: c.Site, Device: c.Device, Vendor: c.Vendor, Filter: f.Name,
 		Action: d.Action.String(), Default: d.Default, Trail: d.Trail, Error: d.Err,
 	}
 	if r.Trail == nil {

@@ -5,7 +5,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/fwpol/fwpol/estate"
 	"github.com/fwpol/fwpol/search"
 )
 
@@ -21,7 +20,7 @@ func newSearchCmd(ios *IOStreams) *cobra.Command {
 type searchFlowOptions struct {
 	io     *IOStreams
 	paths  []string
-	vendor string
+	estate estateFlags
 	spec   search.FlowSpec
 	filter string
 	output *outputFlag
@@ -30,7 +29,7 @@ type searchFlowOptions struct {
 func newSearchFlowCmd(ios *IOStreams) *cobra.Command {
 	opts := &searchFlowOptions{io: ios, output: newOutputFlag("table", "table", "json")}
 	cmd := &cobra.Command{
-		Use:   "flow --src IP --dst IP [--proto P] [--dport N] PATH...",
+		Use:   "flow --src IP --dst IP [--proto P] [--dport N] [PATH...]",
 		Short: "Evaluate a flow against every entry filter",
 		Long: `Evaluate the first packet of a new connection against every entry filter in
 PATH (Junos filters and SRX zone pairs, ACLs, iptables built-in chains, nftables
@@ -42,9 +41,6 @@ rules that match on an interface (iptables -i/-o) never match it.`,
 		Example: `  fwpol search flow --src 10.1.2.3 --dst 192.0.2.10 --dport 443 testdata/
   fwpol search flow --src 2001:db8::1 --dst 2001:db8::2 --proto icmp --icmp-type echo-request -o json edge.conf`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usageErrorf("search flow needs at least one PATH")
-			}
 			if opts.spec.Src == "" || opts.spec.Dst == "" {
 				return usageErrorf("search flow needs --src and --dst")
 			}
@@ -61,7 +57,7 @@ rules that match on an interface (iptables -i/-o) never match it.`,
 	f.StringVar(&opts.spec.ICMPType, "icmp-type", "", "ICMP type name or number (default echo-request)")
 	f.StringVar(&opts.spec.ICMPCode, "icmp-code", "", "ICMP code")
 	f.StringVar(&opts.filter, "filter", "", "only filters whose name matches this glob")
-	f.StringVar(&opts.vendor, "vendor", "", "parse as this vendor instead of detecting it")
+	opts.estate.register(f)
 	f.VarP(opts.output, "output", "o", "output format: table|json")
 	return cmd
 }
@@ -71,7 +67,7 @@ func runSearchFlow(opts *searchFlowOptions) error {
 	if err != nil {
 		return usageError{err}
 	}
-	est, err := estate.Load(opts.paths, estate.Options{Vendor: opts.vendor})
+	est, err := opts.estate.load(opts.paths)
 	if err != nil {
 		return err
 	}
@@ -84,7 +80,7 @@ func runSearchFlow(opts *searchFlowOptions) error {
 		fmt.Fprintln(opts.io.Out, "no filter in scope sees this flow")
 		return nil
 	}
-	t := newTable(opts.io.Out, "DEVICE", "FILTER", "ACTION", "RULE", "LINE", "FILE")
+	t := newTable(opts.io.Out, "SITE", "DEVICE", "FILTER", "ACTION", "RULE", "LINE", "FILE")
 	for _, r := range results {
 		rule := "(default)"
 		if r.Rule != nil {
@@ -93,7 +89,7 @@ func runSearchFlow(opts *searchFlowOptions) error {
 				rule = r.DecidedIn + ":" + rule
 			}
 		}
-		t.row(r.Device, r.Filter, r.Action, rule, r.Line, r.File)
+		t.row(r.Site, r.Device, r.Filter, r.Action, rule, r.Line, r.File)
 	}
 	return t.flush()
 }
