@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -22,14 +23,16 @@ type searchFlowOptions struct {
 	paths  []string
 	estate estateFlags
 	spec   search.FlowSpec
-	filter string
-	output *outputFlag
+	filter    string
+	fromFile  string
+	perFilter bool
+	output    *outputFlag
 }
 
 func newSearchFlowCmd(ios *IOStreams) *cobra.Command {
 	opts := &searchFlowOptions{io: ios, output: newOutputFlag("table", "table", "json")}
 	cmd := &cobra.Command{
-		Use:   "flow --src IP --dst IP [--proto P] [--dport N] [PATH...]",
+		Use:   "flow ['PROTO SRC -> DST:PORT' | --src IP --dst IP ... | --from-file FILE] [PATH...]",
 		Short: "Evaluate a flow against every entry filter",
 		Long: `Evaluate the first packet of a new connection against every entry filter in
 PATH (Junos filters and SRX zone pairs, ACLs, iptables built-in chains, nftables
@@ -38,13 +41,29 @@ base chains) with first-match semantics, and report the deciding rule.
 The protocol defaults to tcp (icmp when --icmp-type is given); the source port
 defaults to 49152, the first ephemeral port. A flow carries no interface, so
 rules that match on an interface (iptables -i/-o) never match it.`,
-		Example: `  fwpol search flow --src 10.1.2.3 --dst 192.0.2.10 --dport 443 testdata/
+		Example: `  fwpol search flow 'tcp 10.1.2.3 -> 203.0.113.5:443' testdata/
+  fwpol search flow 'icmp echo-request 2001:db8::1 -> 2001:db8::2' --site dc1
+  fwpol search flow --from-file iocs.csv --inventory fwpol.yaml
+  fwpol search flow --src 10.1.2.3 --dst 192.0.2.10 --dport 443 testdata/
   fwpol search flow --src 2001:db8::1 --dst 2001:db8::2 --proto icmp --icmp-type echo-request -o json edge.conf`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.spec.Src == "" || opts.spec.Dst == "" {
-				return usageErrorf("search flow needs --src and --dst")
+			if len(args) > 0 && search.LooksLikeFlowExpr(args[0]) {
+				if opts.spec.Src != "" || opts.spec.Dst != "" || opts.fromFile != "" {
+					return usageErrorf("give the flow as an expression or as flags, not both")
+				}
+				spec, err := search.ParseFlowExpr(args[0])
+				if err != nil {
+					return usageError{err}
+				}
+				opts.spec, args = spec, args[1:]
 			}
 			opts.paths = args
+			if opts.fromFile != "" {
+				return runSearchFlowFile(opts)
+			}
+			if opts.spec.Src == "" || opts.spec.Dst == "" {
+				return usageErrorf("search flow needs a flow: 'tcp SRC -> DST:PORT', --src/--dst flags, or --from-file")
+			}
 			return runSearchFlow(opts)
 		},
 	}
@@ -57,6 +76,8 @@ rules that match on an interface (iptables -i/-o) never match it.`,
 	f.StringVar(&opts.spec.ICMPType, "icmp-type", "", "ICMP type name or number (default echo-request)")
 	f.StringVar(&opts.spec.ICMPCode, "icmp-code", "", "ICMP code")
 	f.StringVar(&opts.filter, "filter", "", "only filters whose name matches this glob")
+	f.StringVar(&opts.fromFile, "from-file", "", "evaluate every flow in this file (flow expressions or CSV with a header; - for stdin)")
+	f.BoolVar(&opts.perFilter, "per-filter", false, "with --from-file: one row per flow and filter instead of a summary per flow")
 	opts.estate.register(f)
 	f.VarP(opts.output, "output", "o", "output format: table|json")
 	return cmd
@@ -82,14 +103,77 @@ func runSearchFlow(opts *searchFlowOptions) error {
 	}
 	t := newTable(opts.io.Out, "SITE", "DEVICE", "FILTER", "ACTION", "RULE", "LINE", "FILE")
 	for _, r := range results {
-		rule := "(default)"
-		if r.Rule != nil {
-			rule = *r.Rule
-			if r.DecidedIn != "" {
-				rule = r.DecidedIn + ":" + rule
-			}
-		}
-		t.row(r.Site, r.Device, r.Filter, r.Action, rule, r.Line, r.File)
+		t.row(dash(r.Site), r.Device, r.Filter, r.Action, ruleLabel(r), r.Line, r.File)
 	}
 	return t.flush()
+}
+
+func runSearchFlowFile(opts *searchFlowOptions) error {
+	if opts.spec != (search.FlowSpec{}) {
+		return usageErrorf("--from-file replaces --src/--dst and flow flags")
+	}
+	in := opts.io.In
+	name := "<stdin>"
+	if opts.fromFile != "-" {
+		f, err := os.Open(opts.fromFile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		in, name = f, opts.fromFile
+	}
+	flows, err := search.ReadFlows(name, in)
+	if err != nil {
+		return err
+	}
+	est, err := opts.estate.load(opts.paths)
+	if err != nil {
+		return err
+	}
+	fo := search.FlowOptions{Filter: opts.filter}
+	if opts.perFilter {
+		all := search.Many(est.Configs, flows, fo)
+		if opts.output.value == "json" {
+			return writeJSON(opts.io.Out, all)
+		}
+		t := newTable(opts.io.Out, "FLOW", "LABEL", "SITE", "DEVICE", "FILTER", "ACTION", "RULE", "LINE")
+		for _, fv := range all {
+			for _, r := range fv.Results {
+				t.row(fv.Text, dash(fv.Label), dash(r.Site), r.Device, r.Filter, r.Action, ruleLabel(r), r.Line)
+			}
+		}
+		return t.flush()
+	}
+	sums := search.Summarize(est.Configs, flows, fo)
+	if opts.output.value == "json" {
+		return writeJSON(opts.io.Out, sums)
+	}
+	t := newTable(opts.io.Out, "LINE", "FLOW", "LABEL", "PERMIT", "DENY", "REJECT", "PERMITTED BY")
+	permitted := 0
+	for _, s := range sums {
+		by := "-"
+		if len(s.PermittedBy) > 0 {
+			by = s.PermittedBy[0]
+			if s.Permit > 1 {
+				by += fmt.Sprintf(" (+%d more)", s.Permit-1)
+			}
+			permitted++
+		}
+		t.row(s.Line, s.Text, dash(s.Label), s.Permit, s.Deny, s.Reject, by)
+	}
+	if err := t.flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.io.Out, "\n%d of %d flows are permitted somewhere\n", permitted, len(sums))
+	return nil
+}
+
+func ruleLabel(r search.FlowResult) string {
+	if r.Rule == nil {
+		return "(default)"
+	}
+	if r.DecidedIn != "" {
+		return r.DecidedIn + ":" + *r.Rule
+	}
+	return *r.Rule
 }
