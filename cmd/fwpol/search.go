@@ -19,10 +19,10 @@ func newSearchCmd(ios *IOStreams) *cobra.Command {
 }
 
 type searchFlowOptions struct {
-	io     *IOStreams
-	paths  []string
-	estate estateFlags
-	spec   search.FlowSpec
+	io        *IOStreams
+	paths     []string
+	estate    estateFlags
+	spec      search.FlowSpec
 	filter    string
 	fromFile  string
 	perFilter bool
