@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math/bits"
 	"net/netip"
+	"sort"
 	"strings"
+	"sync"
 
 	"go4.org/netipx"
 )
@@ -109,21 +111,40 @@ func (w Wildcard) prefixes() []netip.Prefix {
 	return out
 }
 
-// AddrSet is an exact set of IPv4 and IPv6 addresses: the union of an
-// IPSet and symbolic wildcard patterns.
+// AddrSet is an exact set of IPv4 and IPv6 addresses: sorted disjoint
+// ranges plus symbolic wildcard patterns. It is immutable once built.
 type AddrSet struct {
-	ips  *netipx.IPSet
+	rr   []netipx.IPRange
 	wild []Wildcard
-}
 
-var emptyIPSet = func() *netipx.IPSet { var b netipx.IPSetBuilder; s, _ := b.IPSet(); return s }()
+	ipsOnce sync.Once
+	ips     *netipx.IPSet
+}
 
 // IPSet returns the contiguous part of the set.
 func (s *AddrSet) IPSet() *netipx.IPSet {
-	if s == nil || s.ips == nil {
-		return emptyIPSet
+	if s == nil {
+		var b netipx.IPSetBuilder
+		ips, _ := b.IPSet()
+		return ips
 	}
+	s.ipsOnce.Do(func() {
+		var b netipx.IPSetBuilder
+		for _, r := range s.rr {
+			b.AddRange(r)
+		}
+		s.ips, _ = b.IPSet()
+	})
 	return s.ips
+}
+
+// Ranges returns the contiguous part as sorted, disjoint ranges. The slice
+// is shared: do not modify it.
+func (s *AddrSet) Ranges() []netipx.IPRange {
+	if s == nil {
+		return nil
+	}
+	return s.rr
 }
 
 // Wildcards returns the symbolic (unexpanded) patterns.
@@ -134,12 +155,20 @@ func (s *AddrSet) Wildcards() []Wildcard {
 	return s.wild
 }
 
+// NewAddrSetFromRanges rebuilds a set from the output of Ranges and
+// Wildcards (e.g. read back from a cache); rr must be sorted and disjoint.
+func NewAddrSetFromRanges(rr []netipx.IPRange, wild []Wildcard) *AddrSet {
+	return &AddrSet{rr: rr, wild: wild}
+}
+
 // Contains reports whether ip is in the set.
 func (s *AddrSet) Contains(ip netip.Addr) bool {
 	if s == nil {
 		return false
 	}
-	if s.ips != nil && s.ips.Contains(ip) {
+	rr := s.rr
+	i := sort.Search(len(rr), func(i int) bool { return !rr[i].To().Less(ip) })
+	if i < len(rr) && !ip.Less(rr[i].From()) {
 		return true
 	}
 	for _, w := range s.wild {
@@ -152,7 +181,7 @@ func (s *AddrSet) Contains(ip netip.Addr) bool {
 
 // IsEmpty reports whether the set holds no address.
 func (s *AddrSet) IsEmpty() bool {
-	return s == nil || (len(s.wild) == 0 && (s.ips == nil || len(s.ips.Ranges()) == 0))
+	return s == nil || (len(s.wild) == 0 && len(s.rr) == 0)
 }
 
 // Prefixes lists the contiguous part as minimal prefixes.
@@ -203,8 +232,8 @@ func (b *AddrSetBuilder) AddSet(s *AddrSet) {
 	if s == nil {
 		return
 	}
-	if s.ips != nil {
-		b.b.AddSet(s.ips)
+	for _, r := range s.rr {
+		b.b.AddRange(r)
 	}
 	b.wild = append(b.wild, s.wild...)
 }
@@ -215,8 +244,10 @@ func (b *AddrSetBuilder) RemovePrefix(p netip.Prefix) { b.b.RemovePrefix(p.Maske
 
 // RemoveSet removes the contiguous part of s.
 func (b *AddrSetBuilder) RemoveSet(s *AddrSet) {
-	if s != nil && s.ips != nil {
-		b.b.RemoveSet(s.ips)
+	if s != nil {
+		for _, r := range s.rr {
+			b.b.RemoveRange(r)
+		}
 	}
 }
 
@@ -227,7 +258,7 @@ func (b *AddrSetBuilder) Set() *AddrSet {
 		// netipx only errors on invalid input addresses; callers validate first.
 		panic(fmt.Sprintf("policy: building address set: %v", err))
 	}
-	return &AddrSet{ips: ips, wild: append([]Wildcard(nil), b.wild...)}
+	return &AddrSet{rr: ips.Ranges(), wild: append([]Wildcard(nil), b.wild...)}
 }
 
 // SetOfPrefixes builds a set from prefixes.
@@ -286,3 +317,86 @@ func (s *AddrSet) MarshalJSON() ([]byte, error) { return json.Marshal(s.Strings(
 
 // MarshalYAML renders the set as CIDR strings (and wildcard patterns).
 func (s *AddrSet) MarshalYAML() (any, error) { return s.Strings(), nil }
+
+// rangesOf is the contiguous part as sorted, disjoint ranges.
+func (s *AddrSet) rangesOf() []netipx.IPRange { return s.rr }
+
+// OverlapsPrefix reports whether any address of p is in the set.
+func (s *AddrSet) OverlapsPrefix(p netip.Prefix) bool {
+	if s == nil {
+		return false
+	}
+	q := netipx.RangeOfPrefix(p.Masked())
+	rs := s.rangesOf()
+	// first range ending at or after q's start
+	i := sort.Search(len(rs), func(i int) bool { return !rs[i].To().Less(q.From()) })
+	if i < len(rs) && !q.To().Less(rs[i].From()) {
+		return true
+	}
+	for _, w := range s.wild {
+		if w.overlapsPrefix(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// ContainsPrefix reports whether every address of p is in the set.
+func (s *AddrSet) ContainsPrefix(p netip.Prefix) bool {
+	if s == nil {
+		return false
+	}
+	q := netipx.RangeOfPrefix(p.Masked())
+	rs := s.rangesOf()
+	i := sort.Search(len(rs), func(i int) bool { return !rs[i].To().Less(q.From()) })
+	if i < len(rs) && !q.From().Less(rs[i].From()) && !rs[i].To().Less(q.To()) {
+		return true
+	}
+	for _, w := range s.wild {
+		if w.containsPrefix(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// WithinPrefix reports whether the set is non-empty and inside p.
+func (s *AddrSet) WithinPrefix(p netip.Prefix) bool {
+	if s.IsEmpty() || len(s.wild) > 0 {
+		return false
+	}
+	q := netipx.RangeOfPrefix(p.Masked())
+	rs := s.rangesOf()
+	return !rs[0].From().Less(q.From()) && !q.To().Less(rs[len(rs)-1].To())
+}
+
+// bitAt returns bit i (0 = most significant) of b.
+func bitAt(b []byte, i int) byte { return b[i/8] >> (7 - uint(i%8)) & 1 }
+
+// overlapsPrefix: within p's fixed bits, the pattern's cared-for bits agree.
+func (w Wildcard) overlapsPrefix(p netip.Prefix) bool {
+	if p.Addr().Is4() != w.Addr.Is4() {
+		return false
+	}
+	a, m, q := w.Addr.AsSlice(), w.Mask.AsSlice(), p.Addr().AsSlice()
+	for i := 0; i < p.Bits(); i++ {
+		if bitAt(m, i) == 0 && bitAt(a, i) != bitAt(q, i) {
+			return false
+		}
+	}
+	return true
+}
+
+// containsPrefix: the pattern agrees on p's fixed bits and ignores the rest.
+func (w Wildcard) containsPrefix(p netip.Prefix) bool {
+	if !w.overlapsPrefix(p) {
+		return false
+	}
+	m := w.Mask.AsSlice()
+	for i := p.Bits(); i < len(m)*8; i++ {
+		if bitAt(m, i) == 0 {
+			return false
+		}
+	}
+	return true
+}

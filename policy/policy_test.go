@@ -140,3 +140,23 @@ func TestAddrNegationAndFamilies(t *testing.T) {
 		t.Fatal("v6")
 	}
 }
+
+func TestAddrSetPrefixRelations(t *testing.T) {
+	s := MustParseSet("10.0.0.0/8", "192.0.2.0/25", "2001:db8::/32")
+	p := netip.MustParsePrefix
+	if !s.OverlapsPrefix(p("10.1.0.0/16")) || !s.OverlapsPrefix(p("192.0.2.0/24")) || s.OverlapsPrefix(p("192.0.2.128/25")) || s.OverlapsPrefix(p("11.0.0.0/8")) {
+		t.Fatal("overlap")
+	}
+	if !s.ContainsPrefix(p("10.1.0.0/16")) || s.ContainsPrefix(p("192.0.2.0/24")) || !s.ContainsPrefix(p("2001:db8:1::/48")) {
+		t.Fatal("contains")
+	}
+	if !MustParseSet("10.1.1.1").WithinPrefix(p("10.0.0.0/8")) || s.WithinPrefix(p("10.0.0.0/8")) {
+		t.Fatal("within")
+	}
+	var b AddrSetBuilder
+	b.AddWildcard(Wildcard{netip.MustParseAddr("0.0.0.1"), netip.MustParseAddr("255.255.255.254")}) // odd addresses
+	odd := b.Set()
+	if !odd.OverlapsPrefix(p("10.0.0.0/24")) || odd.OverlapsPrefix(p("10.0.0.2/32")) || !odd.ContainsPrefix(p("10.0.0.3/32")) || odd.ContainsPrefix(p("10.0.0.0/31")) {
+		t.Fatal("wildcard relations")
+	}
+}
