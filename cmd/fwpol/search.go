@@ -14,7 +14,7 @@ func newSearchCmd(ios *IOStreams) *cobra.Command {
 		Use:   "search",
 		Short: "Find which rules decide a flow",
 	}
-	cmd.AddCommand(newSearchFlowCmd(ios))
+	cmd.AddCommand(newSearchFlowCmd(ios), newSearchAddressCmd(ios))
 	return cmd
 }
 
