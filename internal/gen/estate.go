@@ -1,0 +1,226 @@
+// Package gen writes deterministic synthetic estates for demos and
+// benchmarks: four data centers, every supported vendor, an inventory.
+package gen
+
+import (
+	"bufio"
+	"fmt"
+	"math/rand"
+	"os"
+	"path/filepath"
+)
+
+// Spec sizes an estate.
+type Spec struct {
+	Seed int64
+	// Hosts is the number of Linux hosts (iptables and nftables, 4:1).
+	Hosts int
+	// EdgeTerms is the number of terms per Junos edge filter.
+	EdgeTerms int
+	// CoreEntries is the number of entries per IOS/NX-OS/EOS ACL.
+	CoreEntries int
+	// FirewallEntries is the number of ACL lines per ASA.
+	FirewallEntries int
+}
+
+// Demo is a small estate a newcomer can read (a few thousand lines).
+var Demo = Spec{Seed: 1, Hosts: 40, EdgeTerms: 40, CoreEntries: 40, FirewallEntries: 60}
+
+// Large is the 850K-line, 37K-host estate of the performance targets.
+var Large = Spec{Seed: 1, Hosts: 37200, EdgeTerms: 3500, CoreEntries: 2500, FirewallEntries: 5000}
+
+// Sites are the four data centers; each owns a 10.N.0.0/16 and a v6 /48.
+var Sites = []struct {
+	Name, Desc string
+	Octet      int
+}{{"dc1", "Frankfurt", 1}, {"dc2", "Amsterdam", 2}, {"dc3", "Ashburn", 3}, {"dc4", "Singapore", 4}}
+
+// Stats reports what was written.
+type Stats struct {
+	Files, Lines, Devices, HostAddrs int
+}
+
+type writer struct {
+	root  string
+	stats *Stats
+	err   error
+}
+
+func (w *writer) file(rel string, fn func(p func(format string, args ...any))) {
+	if w.err != nil {
+		return
+	}
+	path := filepath.Join(w.root, rel)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		w.err = err
+		return
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		w.err = err
+		return
+	}
+	bw := bufio.NewWriterSize(f, 1<<16)
+	lines := 0
+	fn(func(format string, args ...any) {
+		fmt.Fprintf(bw, format, args...)
+		bw.WriteByte('\n')
+		lines++
+	})
+	if err := bw.Flush(); err != nil && w.err == nil {
+		w.err = err
+	}
+	if err := f.Close(); err != nil && w.err == nil {
+		w.err = err
+	}
+	w.stats.Files++
+	w.stats.Lines += lines
+}
+
+// Write generates the estate under root (configs/ and fwpol.yaml).
+func Write(root string, s Spec) (Stats, error) {
+	st := &Stats{}
+	w := &writer{root: root, stats: st}
+	r := rand.New(rand.NewSource(s.Seed))
+	inv := &invBuilder{}
+	for _, site := range Sites {
+		n := site.Octet
+		inv.site(site.Name, site.Desc, n)
+		for i := 1; i <= 2; i++ {
+			name := fmt.Sprintf("%s-edge%d", site.Name, i)
+			rel := fmt.Sprintf("configs/%s/%s.conf", site.Name, name)
+			setFormat := i == 2
+			w.file(rel, func(p func(string, ...any)) { junos(p, r, name, n, s.EdgeTerms, setFormat) })
+			inv.device(name, site.Name, "edge", "junos", fmt.Sprintf("10.%d.255.%d", n, i), rel)
+		}
+		for i, v := range []string{"ios", "nxos", "eos"} {
+			name := fmt.Sprintf("%s-core%d", site.Name, i+1)
+			rel := fmt.Sprintf("configs/%s/%s.cfg", site.Name, name)
+			w.file(rel, func(p func(string, ...any)) { cisco(p, r, v, name, n, s.CoreEntries) })
+			inv.device(name, site.Name, "core", v, fmt.Sprintf("10.%d.255.%d", n, 10+i), rel)
+		}
+		name := site.Name + "-fw1"
+		rel := fmt.Sprintf("configs/%s/%s.cfg", site.Name, name)
+		w.file(rel, func(p func(string, ...any)) { asa(p, r, name, n, s.FirewallEntries) })
+		inv.device(name, site.Name, "firewall", "asa", fmt.Sprintf("10.%d.255.20", n), rel)
+		st.Devices += 6
+	}
+	perSite := s.Hosts / len(Sites)
+	for _, site := range Sites {
+		n := site.Octet
+		for h := 0; h < perSite; h++ {
+			addr := hostAddr(n, h)
+			st.HostAddrs++
+			if h%5 == 4 {
+				rel := fmt.Sprintf("configs/%s/hosts/h%05d.nft", site.Name, h)
+				w.file(rel, func(p func(string, ...any)) { nft(p, r, n, addr, h) })
+			} else {
+				rel := fmt.Sprintf("configs/%s/hosts/h%05d.rules", site.Name, h)
+				w.file(rel, func(p func(string, ...any)) { iptables(p, r, n, addr, h) })
+			}
+			st.Devices++
+		}
+		inv.group(site.Name, fmt.Sprintf("configs/%s/hosts/*.rules", site.Name), "iptables", site.Name+"-")
+		inv.group(site.Name, fmt.Sprintf("configs/%s/hosts/*.nft", site.Name), "nftables", site.Name+"-")
+	}
+	w.file("fwpol.yaml", func(p func(string, ...any)) { inv.write(p) })
+	st.Lines -= inv.lines
+	return *st, w.err
+}
+
+// hostAddr gives host h of site n a distinct address in 10.n.16.0/20+.
+func hostAddr(n, h int) string {
+	return fmt.Sprintf("10.%d.%d.%d", n, 16+h/250, 1+h%250)
+}
+
+type invBuilder struct {
+	sites, devices, groups []string
+	lines                  int
+}
+
+func (b *invBuilder) site(name, desc string, n int) {
+	b.sites = append(b.sites, fmt.Sprintf("  - name: %s\n    description: %s\n    ranges: [10.%d.0.0/16, \"2001:db8:%d::/48\"]\n    infrastructure: [10.%d.255.0/24]", name, desc, n, n, n))
+}
+
+func (b *invBuilder) device(name, site, role, vendor, mgmt, rel string) {
+	b.devices = append(b.devices, fmt.Sprintf("  - name: %s\n    site: %s\n    role: %s\n    vendor: %s\n    mgmt: %s\n    config: %s", name, site, role, vendor, mgmt, rel))
+}
+
+func (b *invBuilder) group(site, glob, vendor, prefix string) {
+	b.groups = append(b.groups, fmt.Sprintf("  - config: %s\n    site: %s\n    role: host\n    vendor: %s\n    name_prefix: %s", glob, site, vendor, prefix))
+}
+
+func (b *invBuilder) write(p func(string, ...any)) {
+	emit := func(s string) {
+		p("%s", s)
+		b.lines++
+	}
+	emit("# Generated by fwpol dev gen-estate: four data centers, every vendor.")
+	emit("sites:")
+	for _, s := range b.sites {
+		emit(s)
+	}
+	emit("protected:\n  - range: 192.0.2.0/24\n    reason: payment partner\n  - range: 198.51.100.53\n    reason: upstream resolver")
+	emit("devices:")
+	for _, d := range b.devices {
+		emit(d)
+	}
+	emit("device_groups:")
+	for _, g := range b.groups {
+		emit(g)
+	}
+}
+
+// pick helpers --------------------------------------------------------------
+
+var servicePorts = []int{22, 25, 53, 80, 123, 161, 389, 443, 636, 1433, 3306, 5432, 6379, 8080, 8443, 9090, 9100}
+
+func port(r *rand.Rand) int { return servicePorts[r.Intn(len(servicePorts))] }
+
+// internalNet is a random /24../32 inside site n.
+func internalNet(r *rand.Rand, n int) string {
+	bits := 24 + r.Intn(9)
+	a := fmt.Sprintf("10.%d.%d.%d", n, r.Intn(256), r.Intn(256))
+	return maskCIDR(a, bits)
+}
+
+// externalNet is a random public-looking /16../32.
+func externalNet(r *rand.Rand) string {
+	bits := 16 + r.Intn(17)
+	a := fmt.Sprintf("%d.%d.%d.%d", 11+r.Intn(180), r.Intn(256), r.Intn(256), r.Intn(256))
+	return maskCIDR(a, bits)
+}
+
+func maskCIDR(a string, bits int) string {
+	var o [4]int
+	fmt.Sscanf(a, "%d.%d.%d.%d", &o[0], &o[1], &o[2], &o[3])
+	v := uint32(o[0])<<24 | uint32(o[1])<<16 | uint32(o[2])<<8 | uint32(o[3])
+	if bits < 32 {
+		v &= ^uint32(0) << (32 - bits)
+	}
+	return fmt.Sprintf("%d.%d.%d.%d/%d", v>>24, v>>16&255, v>>8&255, v&255, bits)
+}
+
+// wildcardOf turns "a.b.c.d/len" into "a.b.c.d w.x.y.z" (Cisco wildcard).
+func wildcardOf(cidr string) string {
+	var o [4]int
+	var bits int
+	fmt.Sscanf(cidr, "%d.%d.%d.%d/%d", &o[0], &o[1], &o[2], &o[3], &bits)
+	if bits == 32 {
+		return fmt.Sprintf("host %d.%d.%d.%d", o[0], o[1], o[2], o[3])
+	}
+	m := ^(^uint32(0) << (32 - bits))
+	return fmt.Sprintf("%d.%d.%d.%d %d.%d.%d.%d", o[0], o[1], o[2], o[3], m>>24, m>>16&255, m>>8&255, m&255)
+}
+
+func netmaskOf(cidr string) string {
+	var o [4]int
+	var bits int
+	fmt.Sscanf(cidr, "%d.%d.%d.%d/%d", &o[0], &o[1], &o[2], &o[3], &bits)
+	if bits == 32 {
+		return fmt.Sprintf("host %d.%d.%d.%d", o[0], o[1], o[2], o[3])
+	}
+	m := ^uint32(0) << (32 - bits)
+	return fmt.Sprintf("%d.%d.%d.%d %d.%d.%d.%d", o[0], o[1], o[2], o[3], m>>24, m>>16&255, m>>8&255, m&255)
+}
+
