@@ -223,4 +223,3 @@ func netmaskOf(cidr string) string {
 	m := ^uint32(0) << (32 - bits)
 	return fmt.Sprintf("%d.%d.%d.%d %d.%d.%d.%d", o[0], o[1], o[2], o[3], m>>24, m>>16&255, m>>8&255, m&255)
 }
-
