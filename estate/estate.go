@@ -31,6 +31,8 @@ type Options struct {
 	// Scope selects devices; it also applies to bare configs by site,
 	// device and vendor.
 	Scope netdb.Filter
+	// CacheDir holds the parse cache; empty disables it.
+	CacheDir string
 }
 
 // Estate is the parsed result of a set of paths.
@@ -147,6 +149,14 @@ func Load(paths []string, opt Options) (*Estate, error) {
 		err     error
 	}
 	results := make([]result, len(jobs))
+	var old, fresh *pack
+	if opt.CacheDir != "" {
+		old = readPack(packPath(opt.CacheDir, jobs))
+		fresh = &pack{path: old.path, entries: make(map[string]cacheEntry, len(jobs))}
+	}
+	keys := make([]string, len(jobs))
+	entries := make([]cacheEntry, len(jobs))
+	hits := make([]bool, len(jobs))
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for w := 0; w < workers; w++ {
@@ -154,14 +164,21 @@ func Load(paths []string, opt Options) (*Estate, error) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				cfg, skipped, err := parseFile(jobs[i], forced)
-				if cfg != nil {
-					if jobs[i].device != "" {
-						cfg.Device = jobs[i].device
-					}
-					cfg.Site = jobs[i].site
+				j := jobs[i]
+				var r result
+				if old != nil {
+					keys[i], _ = filepath.Abs(j.path)
+					r.cfg, r.skipped, entries[i], hits[i], r.err = cachedParse(j, forced, old.entries[keys[i]])
+				} else {
+					r.cfg, r.skipped, r.err = parseFile(j, forced)
 				}
-				results[i] = result{cfg, skipped, err}
+				if r.cfg != nil {
+					if j.device != "" {
+						r.cfg.Device = j.device
+					}
+					r.cfg.Site = j.site
+				}
+				results[i] = r
 			}
 		}()
 	}
@@ -170,6 +187,19 @@ func Load(paths []string, opt Options) (*Estate, error) {
 	}
 	close(next)
 	wg.Wait()
+	if fresh != nil {
+		dirty := len(old.entries) != len(jobs)
+		for i, r := range results {
+			if r.err == nil {
+				fresh.entries[keys[i]] = entries[i]
+				dirty = dirty || !hits[i]
+			}
+		}
+		if dirty {
+			// The cache only accelerates: failing to write it is not an error.
+			_ = fresh.write()
+		}
+	}
 
 	est := &Estate{}
 	var errs Errors
@@ -211,6 +241,39 @@ func inScope(f netdb.Filter, c *policy.Config) bool {
 		return len(set) == 0
 	}
 	return in(c.Site, f.Sites) && in(c.Device, f.Devices) && in(c.Vendor, f.Vendors) && len(f.Roles) == 0 && len(f.Tags) == 0
+}
+
+// cachedParse reuses a cache entry whose fingerprint still matches, else
+// parses and returns the entry to store. hit reports reuse.
+func cachedParse(j job, forced *vendors.Vendor, ent cacheEntry) (cfg *policy.Config, skipped bool, out cacheEntry, hit bool, err error) {
+	st, err := os.Stat(j.path)
+	if err != nil {
+		return nil, false, out, false, err
+	}
+	vendorKey := j.vendor
+	if forced != nil {
+		vendorKey = forced.Name
+	}
+	fp := fingerprintOf(st)
+	if ent.blob != nil || ent.skipped {
+		if ent.fp == fp && ent.vendor == vendorKey {
+			if ent.skipped {
+				return nil, true, ent, true, nil
+			}
+			if cfg, err := decodeConfig(ent.blob, j.path); err == nil {
+				return cfg, false, ent, true, nil
+			}
+		}
+	}
+	cfg, skipped, err = parseFile(j, forced)
+	if err != nil {
+		return nil, false, out, false, err
+	}
+	out = cacheEntry{fp: fp, vendor: vendorKey, skipped: skipped}
+	if cfg != nil {
+		out.blob = encodeConfig(cfg)
+	}
+	return cfg, skipped, out, false, nil
 }
 
 func parseFile(j job, forced *vendors.Vendor) (*policy.Config, bool, error) {

@@ -64,5 +64,9 @@ func (e *estateFlags) load(paths []string) (*estate.Estate, error) {
 			return nil, usageErrorf("unknown vendor %q (one of: %s)", v, strings.ReplaceAll(registry.Names(), " ", ""))
 		}
 	}
-	return estate.Load(paths, estate.Options{Inventory: inv, Scope: e.scope})
+	opt := estate.Options{Inventory: inv, Scope: e.scope}
+	if !e.noCache {
+		opt.CacheDir = estate.DefaultCacheDir()
+	}
+	return estate.Load(paths, opt)
 }

@@ -1,0 +1,152 @@
+package estate
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+)
+
+// The parse cache keeps every parsed file of an estate in one pack file,
+// keyed by the list of inputs. An entry is reused only when the file's
+// size, modification time, change time and inode are unchanged; a changed
+// file re-parses alone. Packs are written to a temporary file, synced and
+// renamed, so readers never see a partial pack and concurrent writers only
+// race to install a complete one. A damaged pack fails its checksum and is
+// rebuilt, never trusted.
+
+const (
+	cacheMagic   = "FWPOLC01"
+	cacheVersion = 1
+)
+
+// DefaultCacheDir is $FWPOL_CACHE_DIR, or fwpol under the user cache dir.
+func DefaultCacheDir() string {
+	if d := os.Getenv("FWPOL_CACHE_DIR"); d != "" {
+		return d
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "fwpol")
+	}
+	return filepath.Join(os.TempDir(), "fwpol-cache")
+}
+
+type fingerprint struct {
+	size, mtime, ctime int64
+	ino                uint64
+}
+
+type cacheEntry struct {
+	fp      fingerprint
+	vendor  string
+	skipped bool
+	blob    []byte
+}
+
+type pack struct {
+	path    string
+	entries map[string]cacheEntry
+}
+
+func packPath(dir string, jobs []job) string {
+	h := sha256.New()
+	keys := make([]string, len(jobs))
+	for i, j := range jobs {
+		abs, err := filepath.Abs(j.path)
+		if err != nil {
+			abs = j.path
+		}
+		keys[i] = abs + "\x00" + j.vendor
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		io.WriteString(h, k+"\n")
+	}
+	return filepath.Join(dir, "estate-"+hex.EncodeToString(h.Sum(nil)[:12])+".pack")
+}
+
+// readPack loads a pack, returning an empty one when it is missing or damaged.
+func readPack(path string) *pack {
+	p := &pack{path: path, entries: map[string]cacheEntry{}}
+	data, err := os.ReadFile(path)
+	if err != nil || len(data) < len(cacheMagic)+8 || string(data[:len(cacheMagic)]) != cacheMagic {
+		return p
+	}
+	body := data[len(cacheMagic)+4:]
+	if crc32.Checksum(body, crcTable) != binary.LittleEndian.Uint32(data[len(cacheMagic):]) {
+		return p
+	}
+	d := &decoder{b: body}
+	if d.uvarint() != cacheVersion {
+		return p
+	}
+	n := d.count()
+	for i := 0; i < n && d.err == nil; i++ {
+		name := d.str()
+		var e cacheEntry
+		e.fp.size = int64(d.uvarint())
+		e.fp.mtime = int64(d.uvarint())
+		e.fp.ctime = int64(d.uvarint())
+		e.fp.ino = d.uvarint()
+		e.vendor = d.str()
+		e.skipped = d.bool()
+		bl := d.count()
+		e.blob = d.b[:bl]
+		d.b = d.b[bl:]
+		p.entries[name] = e
+	}
+	if d.err != nil {
+		return &pack{path: path, entries: map[string]cacheEntry{}}
+	}
+	return p
+}
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// write installs the pack atomically.
+func (p *pack) write() error {
+	if err := os.MkdirAll(filepath.Dir(p.path), 0o755); err != nil {
+		return err
+	}
+	names := make([]string, 0, len(p.entries))
+	for n := range p.entries {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	e := &encoder{}
+	e.uvarint(cacheVersion)
+	e.uvarint(uint64(len(names)))
+	for _, n := range names {
+		ent := p.entries[n]
+		e.str(n)
+		e.uvarint(uint64(ent.fp.size))
+		e.uvarint(uint64(ent.fp.mtime))
+		e.uvarint(uint64(ent.fp.ctime))
+		e.uvarint(ent.fp.ino)
+		e.str(ent.vendor)
+		e.bool(ent.skipped)
+		e.uvarint(uint64(len(ent.blob)))
+		e.b = append(e.b, ent.blob...)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(p.path), ".pack-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	w := bufio.NewWriterSize(tmp, 1<<20)
+	var hdr [4]byte
+	binary.LittleEndian.PutUint32(hdr[:], crc32.Checksum(e.b, crcTable))
+	w.WriteString(cacheMagic)
+	w.Write(hdr[:])
+	w.Write(e.b)
+	if err := errors.Join(w.Flush(), tmp.Sync(), tmp.Close()); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), p.path)
+}
