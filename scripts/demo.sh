@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# make demo: generate a small four-site estate (every vendor, with an
+# inventory) and run the searches a newcomer would try first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FWPOL=${FWPOL:-bin/fwpol}
+DEMO=out/demo
+export FWPOL_CACHE_DIR=${FWPOL_CACHE_DIR:-out/cache}
+
+run() {
+	printf '\n\033[1m$ %s\033[0m\n' "$*"
+	"$@"
+}
+
+rm -rf "$DEMO"
+run "$FWPOL" dev gen-estate "$DEMO"
+run "$FWPOL" netdb list --inventory "$DEMO" --role edge,core,firewall
+run "$FWPOL" netdb show dc1-edge1 --inventory "$DEMO"
+# Which rule on which device decides an SSH flow from dc1's management net to a dc1 host?
+run "$FWPOL" search flow 'tcp 10.1.255.7 -> 10.1.16.1:22' --inventory "$DEMO" --site dc1 --role edge,core,firewall
+run "$FWPOL" search flow 'tcp 10.1.255.7 -> 10.1.16.1:22' --inventory "$DEMO" --device dc1-h00000,dc1-h00004
+# Where is the management range referenced, and is it permitted?
+run "$FWPOL" search address 10.1.255.0/24 --inventory "$DEMO" --site dc1 --role edge,core,firewall
+# A responder's list of flows, evaluated against the whole estate.
+printf 'tcp 10.1.255.7 -> 10.1.16.1:22, mgmt ssh\nudp 203.0.113.9 -> 10.2.2.1:53, dns probe\nicmp echo-request 10.3.0.1 -> 10.4.16.3, ping\n' > "$DEMO/flows.txt"
+run "$FWPOL" search flow --from-file "$DEMO/flows.txt" --inventory "$DEMO"
