@@ -26,9 +26,11 @@ fuzz:
 	  done; \
 	done
 
-# Go benchmarks (parse throughput, flow decisions, packet-space algebra).
-bench:
+# Go benchmarks (parse throughput, flow decisions, packet-space algebra),
+# then end-to-end timings on the generated 850K-line estate.
+bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	./scripts/bench-e2e.sh
 
 demo: build
 	./scripts/demo.sh
