@@ -54,6 +54,9 @@ type Decision struct {
 	Err string
 }
 
+// decideWithIndex lets tests compare indexed and linear evaluation.
+var decideWithIndex = true
+
 // maxCallDepth bounds nested jumps; iptables refuses deeper or cyclic rulesets.
 const maxCallDepth = 64
 
@@ -63,23 +66,53 @@ func (c *Config) Decide(fl *Filter, f *Flow) Decision {
 	type frame struct {
 		filter *Filter
 		next   int
+		// indexed frames walk only the candidate rules: the ascending merge
+		// of always (rules matching any destination) and covered.
+		indexed        bool
+		always, covers []int32
 	}
-	stack := []frame{{fl, 0}}
+	enter := func(fl *Filter) frame {
+		fr := frame{filter: fl}
+		if ix := fl.dstIndex(); ix != nil && decideWithIndex {
+			fr.indexed, fr.always, fr.covers = true, ix.always, ix.covering(f.Dst)
+		}
+		return fr
+	}
+	// nextRule advances a frame, returning nil at its end.
+	nextRule := func(fr *frame) *Rule {
+		if !fr.indexed {
+			if fr.next >= len(fr.filter.Rules) {
+				return nil
+			}
+			fr.next++
+			return fr.filter.Rules[fr.next-1]
+		}
+		var i int32
+		switch {
+		case len(fr.always) > 0 && (len(fr.covers) == 0 || fr.always[0] < fr.covers[0]):
+			i, fr.always = fr.always[0], fr.always[1:]
+		case len(fr.covers) > 0:
+			i, fr.covers = fr.covers[0], fr.covers[1:]
+		default:
+			return nil
+		}
+		return fr.filter.Rules[i]
+	}
+	stack := []frame{enter(fl)}
 	var trail []Step
 	fallback := func(err string) Decision {
 		return Decision{Action: fl.Default, Filter: fl, Default: true, Trail: trail, Err: err}
 	}
 	for {
 		top := &stack[len(stack)-1]
-		if top.next >= len(top.filter.Rules) {
+		r := nextRule(top)
+		if r == nil {
 			if len(stack) == 1 {
 				return fallback("")
 			}
 			stack = stack[:len(stack)-1]
 			continue
 		}
-		r := top.filter.Rules[top.next]
-		top.next++
 		if r.Inactive || !r.Match.Matches(f) {
 			continue
 		}
@@ -101,14 +134,14 @@ func (c *Config) Decide(fl *Filter, f *Flow) Decision {
 				return fallback(fmt.Sprintf("%s: rule %s jumps to undefined %q", r.Pos, r.Name, r.Target))
 			}
 			if r.Action == Goto && len(stack) > 1 {
-				stack[len(stack)-1] = frame{target, 0}
+				stack[len(stack)-1] = enter(target)
 			} else if r.Action == Goto {
 				// A goto from the entry filter: falling off the target applies
 				// the entry filter's default, like a return from it.
-				stack = append(stack, frame{target, 0})
-				stack[0].next = len(stack[0].filter.Rules)
+				stack[0] = frame{filter: fl, next: len(fl.Rules)}
+				stack = append(stack, enter(target))
 			} else {
-				stack = append(stack, frame{target, 0})
+				stack = append(stack, enter(target))
 			}
 			if len(stack) > maxCallDepth {
 				return fallback(fmt.Sprintf("%s: jumps nest deeper than %d (loop?)", r.Pos, maxCallDepth))

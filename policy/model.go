@@ -116,6 +116,18 @@ type Filter struct {
 	Pos Pos `json:"pos"`
 	// Meta holds vendor details worth keeping (table, hook, priority, zones).
 	Meta map[string]string `json:"meta,omitempty"`
+
+	// index is built on first use by Decide; rules must not change after.
+	index filterIndex
+}
+
+// dstIndex returns the filter's destination index, or nil for short filters.
+func (f *Filter) dstIndex() *dstIndex {
+	if len(f.Rules) < indexMinRules {
+		return nil
+	}
+	f.index.once.Do(func() { f.index.idx = buildDstIndex(f.Rules) })
+	return f.index.idx
 }
 
 // Rule is one entry of a filter.
