@@ -141,6 +141,11 @@ func encodeConfig(c *policy.Config) []byte {
 	f := c.File
 	e.str(c.Device)
 	e.str(c.Site)
+	e.str(c.Role)
+	e.uvarint(uint64(len(c.OwnAddrs)))
+	for _, a := range c.OwnAddrs {
+		e.addr(a)
+	}
 	e.str(c.Vendor)
 	e.str(c.Format)
 	e.uvarint(uint64(len(c.Filters)))
@@ -382,6 +387,13 @@ func decodeConfig(b []byte, file string) (*policy.Config, error) {
 	f := file
 	c.Device = d.str()
 	c.Site = d.str()
+	c.Role = d.str()
+	if n := d.count(); n > 0 {
+		c.OwnAddrs = make([]netip.Addr, n)
+		for i := range c.OwnAddrs {
+			c.OwnAddrs[i] = d.addr()
+		}
+	}
 	c.Vendor = d.str()
 	c.Format = d.str()
 	nf := d.count()

@@ -19,7 +19,7 @@ func fullConfig() *policy.Config {
 	set := b.Set()
 	r := func(lo, hi uint16) *policy.Ranges { x := policy.NewRanges(policy.Range{Lo: lo, Hi: hi}); return &x }
 	p := policy.Pos{File: "a.conf", Line: 7, Col: 3}
-	c := &policy.Config{File: "a.conf", Device: "d", Site: "s", Vendor: "v", Format: "set",
+	c := &policy.Config{File: "a.conf", Device: "d", Site: "s", Role: "edge", OwnAddrs: []netip.Addr{netip.MustParseAddr("10.0.0.1")}, Vendor: "v", Format: "set",
 		Objects:   []*policy.Object{{Kind: "prefix-list", Name: "PL", Pos: p, Addrs: set, Members: []string{"x"}, Unresolved: "apply-path", Scope: "trust"}},
 		Bindings:  []policy.Binding{{Filter: "F", Kind: "interface", Target: "ge-0/0/0.0", Direction: "in", Pos: policy.Pos{File: "other.conf", Line: 2, Col: 1}}},
 		Warnings:  []policy.Warning{{Pos: p, Msg: "w"}},

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -64,6 +65,8 @@ type job struct {
 	vendor   string
 	device   string
 	site     string
+	role     string
+	own      []netip.Addr
 }
 
 // files expands paths into the files to parse: files as given, directories
@@ -115,7 +118,7 @@ func inventoryJobs(inv *netdb.Inventory, scope netdb.Filter) []job {
 	var jobs []job
 	for _, d := range inv.Select(scope) {
 		for _, f := range d.Files {
-			jobs = append(jobs, job{path: f, explicit: true, vendor: d.Vendor, device: d.Name, site: d.Site})
+			jobs = append(jobs, job{path: f, explicit: true, vendor: d.Vendor, device: d.Name, site: d.Site, role: d.Role, own: d.OwnAddrs()})
 		}
 	}
 	return jobs
@@ -176,7 +179,7 @@ func Load(paths []string, opt Options) (*Estate, error) {
 					if j.device != "" {
 						r.cfg.Device = j.device
 					}
-					r.cfg.Site = j.site
+					r.cfg.Site, r.cfg.Role, r.cfg.OwnAddrs = j.site, j.role, j.own
 				}
 				results[i] = r
 			}

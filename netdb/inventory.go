@@ -44,7 +44,9 @@ type Device struct {
 	Role   string     `json:"role,omitempty"`
 	Vendor string     `json:"vendor,omitempty"`
 	Mgmt   netip.Addr `json:"mgmt,omitempty"`
-	Tags   []string   `json:"tags,omitempty"`
+	// Addresses the device owns besides Mgmt (a host's service addresses).
+	Addresses []netip.Addr `json:"addresses,omitempty"`
+	Tags      []string     `json:"tags,omitempty"`
 	// Config is the path or glob as written in the inventory; Files are the
 	// matching files, resolved against the inventory directory.
 	Config    string     `json:"config"`
@@ -124,5 +126,19 @@ func (inv *Inventory) Select(f Filter) []*Device {
 		}
 		return out[i].Name < out[j].Name
 	})
+	return out
+}
+
+// OwnAddrs are the addresses the device answers on: Mgmt and Addresses.
+func (d *Device) OwnAddrs() []netip.Addr {
+	var out []netip.Addr
+	if d.Mgmt.IsValid() {
+		out = append(out, d.Mgmt)
+	}
+	for _, a := range d.Addresses {
+		if a != d.Mgmt {
+			out = append(out, a)
+		}
+	}
 	return out
 }

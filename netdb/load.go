@@ -47,6 +47,7 @@ type rawDevice struct {
 	Role      string     `yaml:"role"`
 	Vendor    string     `yaml:"vendor"`
 	Mgmt      string     `yaml:"mgmt"`
+	Addresses []string   `yaml:"addresses"`
 	Tags      []string   `yaml:"tags"`
 	Config    string     `yaml:"config"`
 	Transport *Transport `yaml:"transport"`
@@ -55,13 +56,16 @@ type rawDevice struct {
 // rawGroup declares one device per file matching Config (a glob), named
 // after the file: how 37,000 hosts fit in an inventory.
 type rawGroup struct {
-	Config     string     `yaml:"config"`
-	Site       string     `yaml:"site"`
-	Role       string     `yaml:"role"`
-	Vendor     string     `yaml:"vendor"`
-	Tags       []string   `yaml:"tags"`
-	NamePrefix string     `yaml:"name_prefix"`
-	Transport  *Transport `yaml:"transport"`
+	Config     string   `yaml:"config"`
+	Site       string   `yaml:"site"`
+	Role       string   `yaml:"role"`
+	Vendor     string   `yaml:"vendor"`
+	Tags       []string `yaml:"tags"`
+	NamePrefix string   `yaml:"name_prefix"`
+	// HostsFile is a CSV of "name,addresses" (space-separated addresses,
+	// first one the management address) for the group's devices.
+	HostsFile string     `yaml:"hosts_file"`
+	Transport *Transport `yaml:"transport"`
 }
 
 var inventoryKeys = []string{"sites", "protected", "devices", "device_groups"}
@@ -316,12 +320,21 @@ func (l *loader) resolve() error {
 		if err != nil {
 			return err
 		}
+		var hosts map[string][]string
+		if g.HostsFile != "" {
+			if hosts, err = l.hostsFile(pg.file, valueOf(pg.node, "hosts_file"), g.HostsFile); err != nil {
+				return err
+			}
+		}
 		for _, f := range files {
 			name := filepath.Base(f)
 			if l.opt.DeviceName != nil {
 				name = l.opt.DeviceName(f)
 			}
 			raw := rawDevice{Name: g.NamePrefix + name, Site: g.Site, Role: g.Role, Vendor: g.Vendor, Tags: g.Tags, Transport: g.Transport}
+			if addrs := hosts[raw.Name]; len(addrs) > 0 {
+				raw.Mgmt, raw.Addresses = addrs[0], addrs[1:]
+			}
 			d, err := l.device(pg.file, pg.node, raw)
 			if err != nil {
 				return err
@@ -333,6 +346,41 @@ func (l *loader) resolve() error {
 		}
 	}
 	return nil
+}
+
+// hostsFile reads a device group's "name,addresses" CSV.
+func (l *loader) hostsFile(file string, n *yaml.Node, rel string) (map[string][]string, error) {
+	path := rel
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(filepath.Dir(file), rel)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, errAt(file, n, "hosts_file: %v", err)
+	}
+	out := map[string][]string{}
+	var perr error
+	parser.Lines(data, func(ln parser.Line) bool {
+		text := strings.TrimSpace(string(ln.Text))
+		if text == "" || strings.HasPrefix(text, "#") || (ln.Num == 1 && strings.HasPrefix(text, "name,")) {
+			return true
+		}
+		name, addrs, ok := strings.Cut(text, ",")
+		pos := policy.Pos{File: path, Line: ln.Num, Col: 1}
+		if !ok {
+			perr = parser.Errorf(pos, "want name,addresses")
+			return false
+		}
+		for _, a := range strings.Fields(addrs) {
+			if _, err := netip.ParseAddr(a); err != nil {
+				perr = parser.Errorf(pos, "bad address %q", a)
+				return false
+			}
+			out[strings.TrimSpace(name)] = append(out[strings.TrimSpace(name)], a)
+		}
+		return true
+	})
+	return out, perr
 }
 
 func (l *loader) addDevice(file string, n *yaml.Node, d *Device) error {
@@ -374,6 +422,17 @@ func (l *loader) device(file string, n *yaml.Node, r rawDevice) (*Device, error)
 			return nil, errAt(file, at("mgmt"), "device %q: bad management address %q", r.Name, r.Mgmt)
 		}
 		d.Mgmt = a
+	}
+	for i, s := range r.Addresses {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			at := at("addresses")
+			if at.Kind == yaml.SequenceNode && i < len(at.Content) {
+				at = at.Content[i]
+			}
+			return nil, errAt(file, at, "device %q: bad address %q", r.Name, s)
+		}
+		d.Addresses = append(d.Addresses, a)
 	}
 	if r.Transport != nil && r.Transport.Timeout < 0 {
 		return nil, errAt(file, at("transport"), "device %q: negative timeout", r.Name)

@@ -1,5 +1,7 @@
 package policy
 
+import "net/netip"
+
 // Family says which IP versions a filter applies to.
 type Family uint8
 
@@ -28,8 +30,12 @@ type Config struct {
 	Device string `json:"device"`
 	// Site is the data center holding the device (from the inventory, or the
 	// folder a bare config came from).
-	Site   string `json:"site,omitempty"`
-	Vendor string `json:"vendor"`
+	Site string `json:"site,omitempty"`
+	// Role and OwnAddrs come from the inventory: a host's input filters only
+	// see flows to its own addresses, its output filters flows from them.
+	Role     string       `json:"role,omitempty"`
+	OwnAddrs []netip.Addr `json:"own_addrs,omitempty"`
+	Vendor   string       `json:"vendor"`
 	// Format is the vendor's sub-format (e.g. Junos "set" or "hierarchical").
 	Format    string      `json:"format,omitempty"`
 	Filters   []*Filter   `json:"filters"`

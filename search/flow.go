@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"path"
+	"sort"
 	"strings"
 
 	"github.com/fwpol/fwpol/policy"
@@ -37,18 +38,102 @@ type FlowResult struct {
 type FlowOptions struct {
 	// Filter restricts to filters whose name matches this glob.
 	Filter string
+	// AllFilters evaluates host input/output/forward filters for every
+	// flow, not only for flows to or from the host's own addresses.
+	AllFilters bool
 }
 
-// Flow evaluates fl against every entry filter of every config that sees
-// flows of its address family, in config and filter order.
+// Flow evaluates fl against every entry filter that sees it, in config and
+// filter order. See FlowIndex for which filters see a flow.
 func Flow(cfgs []*policy.Config, fl *policy.Flow, opt FlowOptions) []FlowResult {
-	out := []FlowResult{}
+	return NewFlowIndex(cfgs, opt).Eval(fl)
+}
+
+// FlowIndex knows which entry filters a flow meets. A device whose
+// inventory entry names its own addresses (a host) sees a flow on its input
+// filters only when the flow is addressed to it, on its output filters only
+// when it comes from it, and hosts do not route, so their forward filters see
+// nothing. Every other entry filter sees every flow of its address family.
+type FlowIndex struct {
+	general   []slot
+	inbound   map[netip.Addr][]slot
+	outbound  map[netip.Addr][]slot
+	forwarded []slot
+}
+
+type slot struct {
+	ord int // position in config/filter order, for stable output
+	cfg *policy.Config
+	f   *policy.Filter
+}
+
+// NewFlowIndex prepares repeated flow evaluation over cfgs.
+func NewFlowIndex(cfgs []*policy.Config, opt FlowOptions) *FlowIndex {
+	ix := &FlowIndex{inbound: map[netip.Addr][]slot{}, outbound: map[netip.Addr][]slot{}}
+	ord := 0
 	for _, c := range cfgs {
 		for _, f := range c.EntryFilters() {
-			if !f.Family.Applies(fl) || !nameMatches(opt.Filter, f.Name) {
+			if !nameMatches(opt.Filter, f.Name) {
 				continue
 			}
-			out = append(out, result(c, f, c.Decide(f, fl)))
+			s := slot{ord, c, f}
+			ord++
+			if opt.AllFilters || len(c.OwnAddrs) == 0 {
+				ix.general = append(ix.general, s)
+				continue
+			}
+			switch Hook(f) {
+			case "input":
+				for _, a := range c.OwnAddrs {
+					ix.inbound[a] = append(ix.inbound[a], s)
+				}
+			case "output":
+				for _, a := range c.OwnAddrs {
+					ix.outbound[a] = append(ix.outbound[a], s)
+				}
+			case "forward":
+				if c.Role != "host" {
+					ix.forwarded = append(ix.forwarded, s)
+				}
+			default:
+				ix.general = append(ix.general, s)
+			}
+		}
+	}
+	return ix
+}
+
+// Hook says where a host filter sits: "input", "output", "forward", or ""
+// for filters not tied to a host hook (router ACLs, Junos filters, zones).
+func Hook(f *policy.Filter) string {
+	if h := strings.ToLower(f.Meta["hook"]); h != "" {
+		return h
+	}
+	if strings.HasPrefix(f.Kind, "iptables") {
+		switch f.Name {
+		case "INPUT":
+			return "input"
+		case "OUTPUT":
+			return "output"
+		case "FORWARD":
+			return "forward"
+		}
+	}
+	return ""
+}
+
+// Eval evaluates fl against every filter that sees it.
+func (ix *FlowIndex) Eval(fl *policy.Flow) []FlowResult {
+	slots := make([]slot, 0, len(ix.general)+8)
+	slots = append(slots, ix.general...)
+	slots = append(slots, ix.forwarded...)
+	slots = append(slots, ix.inbound[fl.Dst]...)
+	slots = append(slots, ix.outbound[fl.Src]...)
+	sort.Slice(slots, func(i, j int) bool { return slots[i].ord < slots[j].ord })
+	out := make([]FlowResult, 0, len(slots))
+	for _, s := range slots {
+		if s.f.Family.Applies(fl) {
+			out = append(out, result(s.cfg, s.f, s.cfg.Decide(s.f, fl)))
 		}
 	}
 	return out

@@ -30,19 +30,21 @@ const MaxPermittedBy = 10
 
 // Many evaluates each flow against the estate in parallel, keeping flow order.
 func Many(cfgs []*policy.Config, flows []NamedFlow, opt FlowOptions) []FlowVerdicts {
+	ix := NewFlowIndex(cfgs, opt)
 	out := make([]FlowVerdicts, len(flows))
 	parallel(len(flows), func(i int) {
-		out[i] = FlowVerdicts{NamedFlow: flows[i], Results: Flow(cfgs, flows[i].Flow, opt)}
+		out[i] = FlowVerdicts{NamedFlow: flows[i], Results: ix.Eval(flows[i].Flow)}
 	})
 	return out
 }
 
 // Summarize evaluates each flow and keeps only the counts and permitting places.
 func Summarize(cfgs []*policy.Config, flows []NamedFlow, opt FlowOptions) []FlowSummary {
+	ix := NewFlowIndex(cfgs, opt)
 	out := make([]FlowSummary, len(flows))
 	parallel(len(flows), func(i int) {
 		s := FlowSummary{NamedFlow: flows[i], PermittedBy: []string{}}
-		for _, r := range Flow(cfgs, flows[i].Flow, opt) {
+		for _, r := range ix.Eval(flows[i].Flow) {
 			switch r.Action {
 			case "permit":
 				s.Permit++

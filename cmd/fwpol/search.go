@@ -19,14 +19,15 @@ func newSearchCmd(ios *IOStreams) *cobra.Command {
 }
 
 type searchFlowOptions struct {
-	io        *IOStreams
-	paths     []string
-	estate    estateFlags
-	spec      search.FlowSpec
-	filter    string
-	fromFile  string
-	perFilter bool
-	output    *outputFlag
+	io         *IOStreams
+	paths      []string
+	estate     estateFlags
+	spec       search.FlowSpec
+	filter     string
+	fromFile   string
+	perFilter  bool
+	allFilters bool
+	output     *outputFlag
 }
 
 func newSearchFlowCmd(ios *IOStreams) *cobra.Command {
@@ -77,6 +78,7 @@ rules that match on an interface (iptables -i/-o) never match it.`,
 	f.StringVar(&opts.spec.ICMPCode, "icmp-code", "", "ICMP code")
 	f.StringVar(&opts.filter, "filter", "", "only filters whose name matches this glob")
 	f.StringVar(&opts.fromFile, "from-file", "", "evaluate every flow in this file (flow expressions or CSV with a header; - for stdin)")
+	f.BoolVar(&opts.allFilters, "all-filters", false, "evaluate host input/output/forward filters for every flow, not only flows to or from the host's inventory addresses")
 	f.BoolVar(&opts.perFilter, "per-filter", false, "with --from-file: one row per flow and filter instead of a summary per flow")
 	opts.estate.register(f)
 	f.VarP(opts.output, "output", "o", "output format: table|json")
@@ -92,7 +94,7 @@ func runSearchFlow(opts *searchFlowOptions) error {
 	if err != nil {
 		return err
 	}
-	results := search.Flow(est.Configs, fl, search.FlowOptions{Filter: opts.filter})
+	results := search.Flow(est.Configs, fl, search.FlowOptions{Filter: opts.filter, AllFilters: opts.allFilters})
 	if opts.output.value == "json" {
 		return writeJSON(opts.io.Out, results)
 	}
@@ -130,7 +132,7 @@ func runSearchFlowFile(opts *searchFlowOptions) error {
 	if err != nil {
 		return err
 	}
-	fo := search.FlowOptions{Filter: opts.filter}
+	fo := search.FlowOptions{Filter: opts.filter, AllFilters: opts.allFilters}
 	if opts.perFilter {
 		all := search.Many(est.Configs, flows, fo)
 		if opts.output.value == "json" {

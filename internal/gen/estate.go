@@ -108,6 +108,13 @@ func Write(root string, s Spec) (Stats, error) {
 	perSite := s.Hosts / len(Sites)
 	for _, site := range Sites {
 		n := site.Octet
+		w.file(fmt.Sprintf("configs/%s/hosts.csv", site.Name), func(p func(string, ...any)) {
+			p("name,addresses")
+			for h := 0; h < perSite; h++ {
+				p("%s-h%05d,%s", site.Name, h, hostAddr(n, h))
+			}
+		})
+		st.Lines -= perSite + 1 // an address list, not config
 		for h := 0; h < perSite; h++ {
 			addr := hostAddr(n, h)
 			st.HostAddrs++
@@ -120,8 +127,9 @@ func Write(root string, s Spec) (Stats, error) {
 			}
 			st.Devices++
 		}
-		inv.group(site.Name, fmt.Sprintf("configs/%s/hosts/*.rules", site.Name), "iptables", site.Name+"-")
-		inv.group(site.Name, fmt.Sprintf("configs/%s/hosts/*.nft", site.Name), "nftables", site.Name+"-")
+		hosts := fmt.Sprintf("configs/%s/hosts.csv", site.Name)
+		inv.group(site.Name, fmt.Sprintf("configs/%s/hosts/*.rules", site.Name), "iptables", site.Name+"-", hosts)
+		inv.group(site.Name, fmt.Sprintf("configs/%s/hosts/*.nft", site.Name), "nftables", site.Name+"-", hosts)
 	}
 	w.file("fwpol.yaml", func(p func(string, ...any)) { inv.write(p) })
 	st.Lines -= inv.lines
@@ -146,8 +154,8 @@ func (b *invBuilder) device(name, site, role, vendor, mgmt, rel string) {
 	b.devices = append(b.devices, fmt.Sprintf("  - name: %s\n    site: %s\n    role: %s\n    vendor: %s\n    mgmt: %s\n    config: %s", name, site, role, vendor, mgmt, rel))
 }
 
-func (b *invBuilder) group(site, glob, vendor, prefix string) {
-	b.groups = append(b.groups, fmt.Sprintf("  - config: %s\n    site: %s\n    role: host\n    vendor: %s\n    name_prefix: %s", glob, site, vendor, prefix))
+func (b *invBuilder) group(site, glob, vendor, prefix, hosts string) {
+	b.groups = append(b.groups, fmt.Sprintf("  - config: %s\n    site: %s\n    role: host\n    vendor: %s\n    name_prefix: %s\n    hosts_file: %s", glob, site, vendor, prefix, hosts))
 }
 
 func (b *invBuilder) write(p func(string, ...any)) {
