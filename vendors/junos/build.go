@@ -176,10 +176,9 @@ func (b *builder) firewall(st *stmt) error {
 		}
 	}
 	if st.inact > 0 && st.inact <= 7 {
+		// an inactive term keeps its content, for rendering
 		tb.inactive = true
-		return nil
-	}
-	if st.inact > 0 {
+	} else if st.inact > 0 {
 		return nil // an inactive condition or action is ignored
 	}
 	if len(w) == 7 {

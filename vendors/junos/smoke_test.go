@@ -24,3 +24,17 @@ func TestSmoke(t *testing.T) {
 		}
 	}
 }
+
+func TestSmokeFixtures(t *testing.T) {
+	for _, p := range []string{"../../testdata/junos/policy.conf", "../../testdata/junos/policy.set"} {
+		data, _ := os.ReadFile(p)
+		c, err := Parse(p, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if os.Getenv("DUMP") == p {
+			j, _ := json.MarshalIndent(c, "", " ")
+			t.Log(string(j))
+		}
+	}
+}

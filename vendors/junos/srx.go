@@ -319,10 +319,11 @@ func (b *builder) policyStmt(st *stmt) error {
 		}
 	}
 	if st.inact > 0 && st.inact <= i+2 {
-		p.inactive = true
+		p.inactive = true // kept with its content, never matches
+	} else if st.inact > 0 {
 		return nil
 	}
-	if st.inact > 0 || len(w) < i+3 {
+	if len(w) < i+3 {
 		return nil
 	}
 	rest := w[i+2:]
@@ -801,7 +802,7 @@ func (b *builder) finishSRX() error {
 	for _, pb := range s.pairOrder {
 		name := pb.from + ">" + pb.to
 		f := &policy.Filter{Name: name, Kind: "srx-policy", Family: policy.FamilyAny, Entry: true,
-			Default: s.defAction, Pos: b.pos(pb.pos),
+			Default: s.defAction, Pos: b.pos(pb.pos), Rules: []*policy.Rule{},
 			Meta: map[string]string{"from-zone": pb.from, "to-zone": pb.to}}
 		if z := s.zones[pb.from]; z != nil && len(z.ifaces) > 0 {
 			f.Meta["from-interfaces"] = strings.Join(z.ifaces, ",")
@@ -835,7 +836,7 @@ func (b *builder) finishSRX() error {
 		gname = "srx:global" // a firewall filter is named "global"
 	}
 	g := &policy.Filter{Name: gname, Kind: "srx-policy", Family: policy.FamilyAny, Entry: true,
-		Default: s.defAction, Pos: b.pos(gpos), Meta: map[string]string{"scope": "global"}}
+		Default: s.defAction, Pos: b.pos(gpos), Rules: []*policy.Rule{}, Meta: map[string]string{"scope": "global"}}
 	for _, gr := range globals {
 		if len(gr.from) == 0 && len(gr.to) == 0 {
 			g.Rules = append(g.Rules, gr.r)

@@ -30,7 +30,28 @@ func (t *addrTable) match() policy.AddrMatch {
 	if !t.used {
 		return policy.AnyAddr()
 	}
-	return policy.AddrMatch{Set: longestMatch(t.entries), Refs: t.refs, Unresolved: t.unresolved}
+	return policy.AddrMatch{Set: longestMatch(t.entries), Refs: dedupe(t.refs), Unresolved: dedupe(t.unresolved)}
+}
+
+// dedupe drops repeated names, keeping first-seen order.
+func dedupe(xs []string) []string {
+	if len(xs) < 2 {
+		return xs
+	}
+	out := xs[:0:0]
+	for i, x := range xs {
+		dup := false
+		for _, y := range xs[:i] {
+			if x == y {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // longestMatch builds the set of addresses whose longest matching prefix is
@@ -110,8 +131,8 @@ func intersectAddr(a, c policy.AddrMatch) policy.AddrMatch {
 	r.RemoveSet(comp.Set())
 	return policy.AddrMatch{
 		Set:        r.Set(),
-		Refs:       append(append([]string(nil), a.Refs...), c.Refs...),
-		Unresolved: append(append([]string(nil), a.Unresolved...), c.Unresolved...),
+		Refs:       dedupe(append(append([]string(nil), a.Refs...), c.Refs...)),
+		Unresolved: dedupe(append(append([]string(nil), a.Unresolved...), c.Unresolved...)),
 	}
 }
 
@@ -305,7 +326,7 @@ func (b *builder) compileTerm(fb *fbuild, tb *tbuild) ([]*policy.Rule, error) {
 		// (ip-options, ttl, dscp, packet-length, forwarding-class, ...)
 		// select special packets; the term is taken to match no plain first
 		// packet, and the conditions are kept in Unresolved.
-		for _, u := range unsupported {
+		for _, u := range dedupe(unsupported) {
 			m.Unresolved = append(m.Unresolved, "from "+u)
 		}
 		m.Protocols = &policy.Ranges{}
