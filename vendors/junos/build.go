@@ -95,9 +95,23 @@ func (b *builder) errf(w word, format string, args ...any) error {
 func (b *builder) collect() error {
 	for i := range b.f.stmts {
 		st := &b.f.stmts[i]
-		if st.dead || len(st.w) == 0 {
+		if st.dead {
 			continue
 		}
+		if err := b.handle(st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// handle applies one statement. Statement words may live in a reused
+// buffer: anything kept must be copied.
+func (b *builder) handle(st *stmt) error {
+	if len(st.w) == 0 {
+		return nil
+	}
+	{
 		var err error
 		switch st.w[0].s {
 		case "firewall":
@@ -192,7 +206,7 @@ func (b *builder) firewall(st *stmt) error {
 			}
 			return b.errf(w[7], "%s: missing statement", w[7].s)
 		}
-		c := cond{kw: w[8], args: w[9:]}
+		c := cond{kw: w[8], args: append([]word(nil), w[9:]...)}
 		if w[7].s == "from" {
 			if len(c.args) == 0 && needsArg(c.kw.s) {
 				if isContainer(st) {

@@ -48,6 +48,11 @@ type flat struct {
 	comments map[string]string // annotation per node path (words joined by ' ')
 	warnings []policy.Warning
 	arena    []word
+	// sink, when set, receives each statement as it is flattened instead of
+	// storing it; st.w is only valid during the call (hierarchical format,
+	// where nothing later can deactivate or delete a statement).
+	sink func(st *stmt) error
+	err  error // first error returned by sink
 }
 
 func (f *flat) pos(w word) policy.Pos { return w.pos(f.file) }
@@ -92,15 +97,26 @@ func normalize(ws []word) []word {
 //
 // inact is the inherited inactive depth; self marks the statement itself as
 // tagged "inactive:".
-func (f *flat) emit(ws []word, lists []blist, inact int, self bool) {
+func (f *flat) emit(ws []word, lists []blist, inact int, self, container bool) {
 	if len(lists) == 0 {
+		if f.sink != nil {
+			n := normalize(ws)
+			if self && inact == 0 {
+				inact = len(n)
+			}
+			if f.err == nil {
+				st := stmt{w: n, inact: inact, container: container}
+				f.err = f.sink(&st)
+			}
+			return
+		}
 		start := len(f.arena)
 		f.arena = append(f.arena, ws...)
 		n := normalize(f.arena[start:len(f.arena):len(f.arena)])
 		if self && inact == 0 {
 			inact = len(n)
 		}
-		f.stmts = append(f.stmts, stmt{w: n, inact: inact})
+		f.stmts = append(f.stmts, stmt{w: n, inact: inact, container: container})
 		return
 	}
 	l := lists[0]
@@ -117,7 +133,7 @@ func (f *flat) emit(ws []word, lists []blist, inact int, self bool) {
 			o.at++
 			rest[i] = o
 		}
-		f.emit(nw, rest, inact, self)
+		f.emit(nw, rest, inact, self, container)
 	}
 }
 

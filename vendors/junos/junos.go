@@ -44,23 +44,30 @@ var Vendor = vendors.Vendor{Name: "junos", Detect: Detect, Parse: Parse}
 // Parse parses one Junos configuration file.
 func Parse(file string, data []byte) (*policy.Config, error) {
 	src := string(data)
-	var f *flat
-	var err error
-	if isSetFormat(src) {
-		f, err = flattenSet(file, src)
-	} else {
-		f, err = flattenHier(file, src)
-	}
-	if err != nil {
-		return nil, err
-	}
-	cfg := &policy.Config{File: file, Vendor: "junos", Format: f.format, Filters: []*policy.Filter{}}
-	cfg.Warnings = append(cfg.Warnings, f.warnings...)
-	b := &builder{f: f, cfg: cfg, fidx: map[fkey]*fbuild{}, plists: map[string]*plist{},
+	cfg := &policy.Config{File: file, Vendor: "junos", Filters: []*policy.Filter{}}
+	b := &builder{cfg: cfg, fidx: map[fkey]*fbuild{}, plists: map[string]*plist{},
 		bidx: map[bkey]*bindState{}, srx: newSRX(), modelFn: map[fkey]string{}}
-	if err := b.collect(); err != nil {
-		return nil, err
+	if isSetFormat(src) {
+		f, err := flattenSet(file, src)
+		if err != nil {
+			return nil, err
+		}
+		b.f = f
+		cfg.Warnings = append(cfg.Warnings, f.warnings...)
+		if err := b.collect(); err != nil {
+			return nil, err
+		}
+	} else {
+		// hierarchical statements stream straight into the builder
+		b.f = &flat{file: file, sink: b.handle}
+		f, err := flattenHier(b.f, src)
+		if err != nil {
+			return nil, err
+		}
+		f.sink = nil
+		cfg.Warnings = append(cfg.Warnings, f.warnings...)
 	}
+	cfg.Format = b.f.format
 	if err := b.finish(); err != nil {
 		return nil, err
 	}

@@ -185,8 +185,10 @@ func isTag(s string) bool {
 }
 
 // flattenHier flattens hierarchical ("show configuration") syntax.
-func flattenHier(file, src string) (*flat, error) {
-	f := &flat{file: file, format: "hierarchical"}
+// Statements go to f.sink when it is set.
+func flattenHier(f *flat, src string) (*flat, error) {
+	file := f.file
+	f.format = "hierarchical"
 	l := newLexer(file, src)
 	type frame struct {
 		n     int  // path length before this block
@@ -215,10 +217,10 @@ func flattenHier(file, src string) (*flat, error) {
 		curInac = false
 		haveCom = false
 	}
+	var scratch []word
 	full := func() []word {
-		ws := make([]word, 0, len(path)+len(cur))
-		ws = append(ws, path...)
-		return append(ws, cur...)
+		scratch = append(append(scratch[:0], path...), cur...)
+		return scratch
 	}
 	for {
 		t, err := l.next()
@@ -272,7 +274,10 @@ func flattenHier(file, src string) (*flat, error) {
 			if haveCom {
 				f.comment(normalize(full()), comment)
 			}
-			f.emit(full(), adjust(lists, len(path)), inherited(), curInac)
+			f.emit(full(), adjust(lists, len(path)), inherited(), curInac, false)
+			if f.err != nil {
+				return nil, f.err
+			}
 			reset()
 		case tLBrace:
 			if len(cur) == 0 {
@@ -281,7 +286,7 @@ func flattenHier(file, src string) (*flat, error) {
 			if len(lists) > 0 {
 				return nil, errAt(file, t.word(), "a '[' list cannot open a block")
 			}
-			ws := normalize(full())
+			ws := normalize(append([]word(nil), full()...))
 			inact := inherited()
 			if curInac && inact == 0 {
 				inact = len(ws)
@@ -290,8 +295,10 @@ func flattenHier(file, src string) (*flat, error) {
 				f.comment(ws, comment)
 			}
 			frames = append(frames, frame{n: len(path), inact: inact, open: cur[0], brace: t.word()})
-			f.emit(ws, nil, inact, false)
-			f.stmts[len(f.stmts)-1].container = true
+			f.emit(ws, nil, inact, false, true)
+			if f.err != nil {
+				return nil, f.err
+			}
 			path = ws
 			reset()
 		case tRBrace:
@@ -339,7 +346,7 @@ func (f *flat) comment(ws []word, text string) {
 
 // flattenSet reads "display set" syntax: one command per line.
 func flattenSet(file, src string) (*flat, error) {
-	f := &flat{file: file, format: "set"}
+	f := &flat{file: file, format: "set", arena: make([]word, 0, len(src)/7+16)}
 	l := newLexer(file, src)
 	l.newlines = true
 	var (
@@ -399,7 +406,7 @@ func flattenSet(file, src string) (*flat, error) {
 				if len(ls) > 0 && ls[0].at < 0 {
 					return nil, errAt(file, cmd, "unexpected '['")
 				}
-				f.emit(args, ls, 0, false)
+				f.emit(args, ls, 0, false, false)
 			case "deactivate", "activate", "delete":
 				if len(args) == 0 {
 					return nil, errAt(file, cmd, "%s: missing statement", cmd.s)
