@@ -23,6 +23,7 @@ type builder struct {
 	srx     *srxBuild
 	warned  map[string]bool
 	modelFn map[fkey]string // model filter names
+	sets    map[string]*policy.AddrSet
 }
 
 type fkey struct{ fam, name string }

@@ -46,7 +46,7 @@ func Parse(file string, data []byte) (*policy.Config, error) {
 	src := string(data)
 	cfg := &policy.Config{File: file, Vendor: "junos", Filters: []*policy.Filter{}}
 	b := &builder{cfg: cfg, fidx: map[fkey]*fbuild{}, plists: map[string]*plist{},
-		bidx: map[bkey]*bindState{}, srx: newSRX(), modelFn: map[fkey]string{}}
+		bidx: map[bkey]*bindState{}, srx: newSRX(), modelFn: map[fkey]string{}, sets: map[string]*policy.AddrSet{}}
 	if isSetFormat(src) {
 		f, err := flattenSet(file, src)
 		if err != nil {

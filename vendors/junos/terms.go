@@ -26,11 +26,29 @@ type addrTable struct {
 	unresolved []string
 }
 
-func (t *addrTable) match() policy.AddrMatch {
+func (t *addrTable) match(cache map[string]*policy.AddrSet) policy.AddrMatch {
 	if !t.used {
 		return policy.AnyAddr()
 	}
-	return policy.AddrMatch{Set: longestMatch(t.entries), Refs: dedupe(t.refs), Unresolved: dedupe(t.unresolved)}
+	// address sets are immutable: terms with the same entries share one
+	key := make([]byte, 0, len(t.entries)*18)
+	for _, e := range t.entries {
+		a := e.p.Addr().As16()
+		key = append(key, a[:]...)
+		key = append(key, byte(e.p.Bits()), byte(len(a)))
+		if e.p.Addr().Is4() {
+			key[len(key)-1] = 4
+		}
+		if e.except {
+			key[len(key)-1] |= 0x80
+		}
+	}
+	set, ok := cache[string(key)]
+	if !ok {
+		set = longestMatch(t.entries)
+		cache[string(key)] = set
+	}
+	return policy.AddrMatch{Set: set, Refs: dedupe(t.refs), Unresolved: dedupe(t.unresolved)}
 }
 
 // dedupe drops repeated names, keeping first-seen order.
@@ -335,14 +353,14 @@ func (b *builder) compileTerm(fb *fbuild, tb *tbuild) ([]*policy.Rule, error) {
 
 	act, ex, target := b.termAction(fb, tb)
 
-	srcM, dstM := src.match(), dst.match()
+	srcM, dstM := src.match(b.sets), dst.match(b.sets)
 	type variant struct {
 		src, dst policy.AddrMatch
 		tag      string
 	}
 	vars := []variant{{srcM, dstM, ""}}
 	if either.used {
-		e := either.match()
+		e := either.match(b.sets)
 		vars = []variant{
 			{intersectAddr(srcM, e), dstM, "address:source"},
 			{srcM, intersectAddr(dstM, e), "address:destination"},
