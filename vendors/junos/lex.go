@@ -184,6 +184,9 @@ func isTag(s string) bool {
 	return false
 }
 
+// maxDepth bounds block nesting; real configurations stay far below it.
+const maxDepth = 64
+
 // flattenHier flattens hierarchical ("show configuration") syntax.
 // Statements go to f.sink when it is set.
 func flattenHier(f *flat, src string) (*flat, error) {
@@ -244,6 +247,9 @@ func flattenHier(f *flat, src string) (*flat, error) {
 			if len(cur) == 0 {
 				return nil, errAt(file, t.word(), "unexpected '['")
 			}
+			if len(lists) > 0 {
+				return nil, errAt(file, t.word(), "only one '[' list is allowed per statement")
+			}
 			bl := blist{at: len(cur)}
 			for {
 				e, err := l.next()
@@ -285,6 +291,9 @@ func flattenHier(f *flat, src string) (*flat, error) {
 			}
 			if len(lists) > 0 {
 				return nil, errAt(file, t.word(), "a '[' list cannot open a block")
+			}
+			if len(frames) >= maxDepth {
+				return nil, errAt(file, t.word(), "blocks nested deeper than %d", maxDepth)
 			}
 			ws := normalize(append([]word(nil), full()...))
 			inact := inherited()
@@ -354,11 +363,6 @@ func flattenSet(file, src string) (*flat, error) {
 		lists []blist
 	)
 	deact := map[string]bool{}
-	type pending struct {
-		cmd  word
-		path []word
-	}
-	var deletes []pending
 	for {
 		t, err := l.next()
 		if err != nil {
@@ -371,6 +375,9 @@ func flattenSet(file, src string) (*flat, error) {
 		case tComment:
 			continue
 		case tLBracket:
+			if len(lists) > 0 {
+				return nil, errAt(file, t.word(), "only one '[' list is allowed per statement")
+			}
 			bl := blist{at: len(line)}
 			for {
 				e, err := l.next()
@@ -419,7 +426,6 @@ func flattenSet(file, src string) (*flat, error) {
 					case "activate":
 						delete(deact, k)
 					default:
-						deletes = append(deletes, pending{cmd, normalize(ws)})
 						f.applyDelete(normalize(ws))
 					}
 				}
@@ -440,7 +446,6 @@ func flattenSet(file, src string) (*flat, error) {
 			break
 		}
 	}
-	_ = deletes
 	if len(deact) > 0 {
 		for i := range f.stmts {
 			st := &f.stmts[i]

@@ -21,7 +21,8 @@ type srxBuild struct {
 	pairs     map[[2]string]*pairBuild
 	pairOrder []*pairBuild
 	global    *pairBuild
-	seen      bool // any security policies statement
+	appCache  map[string][]app // resolved applications; nil value = resolving
+	seen      bool             // any security policies statement
 	defAction policy.Action
 	defPos    word
 }
@@ -511,9 +512,28 @@ func (b *builder) resolveApp(name string, depth int) ([]app, bool, error) {
 	if name == "any" {
 		return []app{{}}, true, nil
 	}
-	if depth > 16 {
-		return nil, false, nil
+	if r, ok := s.appCache[name]; ok {
+		if r == nil {
+			// a set containing itself: Junos rejects it; contributes nothing
+			return nil, true, nil
+		}
+		return r, true, nil
 	}
+	if s.appCache == nil {
+		s.appCache = map[string][]app{}
+	}
+	s.appCache[name] = nil // in progress
+	out, ok, err := b.resolveAppUncached(name, depth)
+	if err != nil || !ok {
+		delete(s.appCache, name)
+		return out, ok, err
+	}
+	s.appCache[name] = groupApps(out)
+	return s.appCache[name], true, nil
+}
+
+func (b *builder) resolveAppUncached(name string, depth int) ([]app, bool, error) {
+	s := b.srx
 	if a := s.apps[name]; a != nil {
 		var out []app
 		if len(a.terms) == 0 {
