@@ -63,7 +63,7 @@ func (sp *spec) vendor(k, v string) {
 	if sp.extras.Vendor == nil {
 		sp.extras.Vendor = make(map[string]string)
 	}
-	if old, ok := sp.extras.Vendor[k]; ok {
+	if old, ok := sp.extras.Vendor[k]; ok && old != "" {
 		v = old + " " + v
 	}
 	sp.extras.Vendor[k] = v
