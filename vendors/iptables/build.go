@@ -30,7 +30,8 @@ func (s *state) buildRules(line int, text []byte, sp *spec) ([]*policy.Rule, err
 	}
 	rules := make([]*policy.Rule, len(alts))
 	for i := range alts {
-		r := &policy.Rule{Pos: pos, Match: alts[i], Action: sp.action, Extras: sp.extras}
+		r := s.newRule()
+		*r = policy.Rule{Pos: pos, Match: alts[i], Action: sp.action, Extras: sp.extras}
 		if sp.targetKind == targetChain {
 			r.Target = sp.target
 		}
@@ -52,7 +53,7 @@ func (s *state) matches(sp *spec) ([]policy.Match, []addrCond) {
 	m.Dst, unresolved = s.side(sp.dst, unresolved)
 	m.Protocols = sp.protos
 	m.SrcPorts, m.DstPorts = sp.sports, sp.dports
-	alts := []policy.Match{m}
+	alts := append(s.alts[:0], m)
 	for _, r := range sp.bothPorts {
 		// source port in the list, or (source port not in it and)
 		// destination port in it
@@ -83,6 +84,7 @@ func (s *state) matches(sp *spec) ([]policy.Match, []addrCond) {
 		}
 		alts = next
 	}
+	s.alts = alts[:0] // reused by the next rule: callers copy the matches at once
 	return alts, unresolved
 }
 

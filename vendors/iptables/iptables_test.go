@@ -273,7 +273,7 @@ func TestLinkIPSet(t *testing.T) {
 	Link([]*policy.Config{c, sets})
 	in := c.Filter("INPUT")
 	check(t, c, "INPUT", tcp("10.20.1.1", 40000, 7004), want{policy.Permit, "INPUT", "21", 0})
-	check(t, c, "INPUT", tcp("10.20.5.1", 40000, 7004), want{policy.Deny, "", "", 0})         // nomatch
+	check(t, c, "INPUT", tcp("10.20.5.1", 40000, 7004), want{policy.Deny, "", "", 0})            // nomatch
 	check(t, c, "INPUT", tcp("10.20.5.200", 40000, 7004), want{policy.Permit, "INPUT", "21", 0}) // more specific entry
 	if len(c.Undefined) != 0 {
 		t.Errorf("undefined after link: %+v", c.Undefined)

@@ -53,6 +53,19 @@ type state struct {
 	addrCache map[string]*policy.AddrSet
 	// sets resolves ipset names; nil while parsing a single file.
 	sets func(name string) *policy.Object
+	spec *spec
+	alts []policy.Match
+	// rules are allocated in chunks: fewer, larger allocations
+	ruleChunk []policy.Rule
+}
+
+func (s *state) newRule() *policy.Rule {
+	if len(s.ruleChunk) == 0 {
+		s.ruleChunk = make([]policy.Rule, 256)
+	}
+	r := &s.ruleChunk[0]
+	s.ruleChunk = s.ruleChunk[1:]
+	return r
 }
 
 func (s *state) errf(line, col int, format string, args ...any) error {

@@ -32,13 +32,13 @@ type icmpAlt struct{ types, codes *policy.Ranges }
 
 // spec is a parsed rule before it becomes policy rules.
 type spec struct {
-	src, dst   []addrCond
-	protos     *policy.Ranges
-	protoNames []string
-	portProto  bool // a port-carrying protocol is known (-p tcp/udp/... or -m tcp/udp)
-	icmpProto  bool
-	sports     *policy.Ranges
-	dports     *policy.Ranges
+	src, dst  []addrCond
+	protos    *policy.Ranges
+	mods      uint32
+	portProto bool // a port-carrying protocol is known (-p tcp/udp/... or -m tcp/udp)
+	icmpProto bool
+	sports    *policy.Ranges
+	dports    *policy.Ranges
 	// bothPorts holds --ports conditions: each matches source OR destination.
 	bothPorts []policy.Ranges
 	icmp      [][]icmpAlt // each condition is a disjunction
@@ -52,6 +52,56 @@ type spec struct {
 	action     policy.Action
 	gotoJump   bool
 	warns      []warn
+}
+
+// modBit maps the modules (and targets with options) a rule loaded to bits.
+func modBit(name string) uint32 {
+	switch name {
+	case "tcp-udp":
+		return 1
+	case "tcp":
+		return 2
+	case "icmp":
+		return 4
+	case "icmp6":
+		return 8
+	case "multiport":
+		return 16
+	case "conntrack":
+		return 32
+	case "state":
+		return 64
+	case "iprange":
+		return 128
+	case "set":
+		return 256
+	case "comment":
+		return 512
+	case "limit":
+		return 1024
+	case "REJECT":
+		return 2048
+	case "LOG":
+		return 4096
+	case "NFLOG":
+		return 8192
+	}
+	return 0
+}
+
+func (sp *spec) load(name string)        { sp.mods |= modBit(name) }
+func (sp *spec) loaded(name string) bool { return sp.mods&modBit(name) != 0 }
+
+// newSpec returns the state's reusable spec, reset. Only slices that never
+// escape into rules are reused.
+func (s *state) newSpec() *spec {
+	sp := s.spec
+	if sp == nil {
+		sp = &spec{}
+		s.spec = sp
+	}
+	*sp = spec{src: sp.src[:0], dst: sp.dst[:0], bothPorts: sp.bothPorts[:0], icmp: sp.icmp[:0], warns: sp.warns[:0]}
+	return sp
 }
 
 type warn struct {
@@ -74,6 +124,9 @@ func intersect(dst **policy.Ranges, r policy.Ranges) {
 		*dst = &r
 		return
 	}
+	if sameRanges(**dst, r) {
+		return
+	}
 	x := (*dst).Intersect(r)
 	*dst = &x
 }
@@ -93,16 +146,8 @@ func coreOption(t string) bool {
 
 // parseSpec parses the options of one rule (after "-A CHAIN").
 func (s *state) parseSpec(line int, toks []tok) (*spec, error) {
-	sp := &spec{}
-	modules := make([]string, 0, 4)
-	loaded := func(name string) bool {
-		for _, m := range modules {
-			if m == name {
-				return true
-			}
-		}
-		return false
-	}
+	sp := s.newSpec()
+	loaded := sp.loaded
 	var unknownMod string // options now belong to this unknown module
 	targetName := ""
 	i := 0
@@ -193,23 +238,18 @@ func (s *state) parseSpec(line int, toks []tok) (*spec, error) {
 				switch {
 				case policy.HasPorts(p) || p == 136:
 					sp.portProto = true
-					modules = append(modules, "tcp-udp")
+					sp.load("tcp-udp")
 				case p == policy.ProtoICMP:
 					sp.icmpProto = true
-					modules = append(modules, "icmp")
+					sp.load("icmp")
 				case p == policy.ProtoICMPv6:
 					sp.icmpProto = true
-					modules = append(modules, "icmp6")
+					sp.load("icmp6")
 				}
 			}
 			if !any || neg {
 				intersect(&sp.protos, r)
 			}
-			pn := a.s
-			if neg {
-				pn = "!" + pn
-			}
-			sp.protoNames = append(sp.protoNames, pn)
 		case "-i", "--in-interface", "-o", "--out-interface":
 			a, err := arg(t)
 			if err != nil {
@@ -257,23 +297,23 @@ func (s *state) parseSpec(line int, toks []tok) (*spec, error) {
 				p, _, _ := protocol(a.s)
 				intersect(&sp.protos, policy.Single(uint16(p)))
 				sp.portProto = true
-				modules = append(modules, "tcp-udp")
+				sp.load("tcp-udp")
 				if a.s == "tcp" {
-					modules = append(modules, "tcp")
+					sp.load("tcp")
 				}
 			case "icmp":
 				intersect(&sp.protos, policy.Single(policy.ProtoICMP))
 				sp.icmpProto = true
-				modules = append(modules, "icmp")
+				sp.load("icmp")
 			case "icmp6", "icmpv6":
 				if err := s.setFam(famV6, line, a.col); err != nil {
 					return nil, err
 				}
 				intersect(&sp.protos, policy.Single(policy.ProtoICMPv6))
 				sp.icmpProto = true
-				modules = append(modules, "icmp6")
+				sp.load("icmp6")
 			case "multiport", "conntrack", "state", "iprange", "set", "comment", "limit":
-				modules = append(modules, a.s)
+				sp.load(a.s)
 			default:
 				if a.s == "" || a.s[0] == '-' {
 					return nil, s.errf(line, a.col, "-m needs a match module name")
@@ -305,7 +345,7 @@ func (s *state) parseSpec(line int, toks []tok) (*spec, error) {
 				sp.targetKind, sp.action = targetVerdict, policy.Deny
 			case a.s == "REJECT":
 				sp.targetKind, sp.action = targetVerdict, policy.Reject
-				modules = append(modules, "REJECT")
+				sp.load("REJECT")
 				sp.extras.RejectWith = "icmp-port-unreachable"
 				if s.fam == famV6 {
 					sp.extras.RejectWith = "icmp6-port-unreachable"
@@ -315,7 +355,7 @@ func (s *state) parseSpec(line int, toks []tok) (*spec, error) {
 			case a.s == "LOG", a.s == "NFLOG":
 				sp.targetKind, sp.action = targetVerdict, policy.Next
 				sp.extras.Log = true
-				modules = append(modules, a.s)
+				sp.load(a.s)
 			case extensionTargets[a.s]:
 				sp.targetKind, sp.action = targetExtension, policy.Next
 				sp.vendor("target", a.s)
@@ -718,6 +758,18 @@ func checkRate(s string) error {
 	return nil
 }
 
+func sameRanges(a, b policy.Ranges) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
@@ -737,6 +789,26 @@ func (s *state) tcpFlags(line int, a tok) (uint8, error) {
 // portSpec parses "P", "LO:HI", "LO:", ":HI" (or a comma list of them when
 // list is set, as multiport takes).
 func (s *state) portSpec(line int, a tok, sep byte, list bool) (policy.Ranges, error) {
+	// fast path: one decimal port
+	if n := len(a.s); n > 0 && n <= 5 {
+		v := 0
+		for i := 0; i < n; i++ {
+			c := a.s[i]
+			if c < '0' || c > '9' {
+				v = -1
+				break
+			}
+			v = v*10 + int(c-'0')
+		}
+		if v >= 0 && v <= policy.MaxPort {
+			return policy.Single(uint16(v)), nil
+		}
+	}
+	return s.parsePorts(line, a, sep, list)
+}
+
+// parsePorts parses a port specification.
+func (s *state) parsePorts(line int, a tok, sep byte, list bool) (policy.Ranges, error) {
 	items := []string{a.s}
 	if list {
 		items = strings.Split(a.s, ",")
