@@ -127,9 +127,23 @@ func (s *state) side(conds []addrCond, unresolved []addrCond) (policy.AddrMatch,
 		return policy.AddrMatch{Set: sets[0], Negate: conds[0].neg, Refs: refs}, unresolved
 	}
 	var b netipx.IPSetBuilder
-	b.AddPrefix(netip.MustParsePrefix("0.0.0.0/0"))
-	b.AddPrefix(netip.MustParsePrefix("::/0"))
+	first := -1
 	for i, c := range conds {
+		if !c.neg {
+			first = i
+			break
+		}
+	}
+	if first >= 0 {
+		b.AddSet(sets[first].IPSet())
+	} else {
+		b.AddPrefix(netip.PrefixFrom(netip.IPv4Unspecified(), 0))
+		b.AddPrefix(netip.PrefixFrom(netip.IPv6Unspecified(), 0))
+	}
+	for i, c := range conds {
+		if i == first {
+			continue
+		}
 		ips := sets[i].IPSet()
 		if c.neg {
 			b.RemoveSet(ips)
