@@ -404,6 +404,8 @@ func TestPositionedErrors(t *testing.T) {
 		{"unknown command", hdr + "-Z INPUT\n", 7, 1, "unsupported command"},
 		{"duplicate chain", hdr + ":A - [0:0]\n", 7, 1, "already declared"},
 		{"bad counters", hdr + "[1:x] -A INPUT -j DROP\n", 7, 1, "bad counters"},
+		{"-m tcp without -p tcp", hdr + "-A INPUT -m tcp --dport 22 -j ACCEPT\n", 7, 13, "requires -p tcp"},
+		{"-m udp with -p tcp", hdr + "-A INPUT -p tcp -m udp --dport 22 -j ACCEPT\n", 7, 20, "requires -p udp"},
 		{"set flags", hdr + "-A INPUT -m set --match-set s sideways -j DROP\n", 7, 31, "bad set flags"},
 	}
 	for _, tc := range cases {
@@ -537,6 +539,40 @@ func TestCorpus(t *testing.T) {
 	check(t, c, "INPUT", udp("1.2.3.4", 1, 53), want{policy.Deny, "", "", 0})
 }
 
+// TestDetectOtherVendorsCorpus: every non-iptables file of the corpus
+// (Junos, IOS, ASA, ...) scores 0 for both vendors.
+func TestDetectOtherVendorsCorpus(t *testing.T) {
+	root := "../../../shared/corpus"
+	if _, err := os.Stat(root); err != nil {
+		t.Skip("corpus not present")
+	}
+	n := 0
+	filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		base := filepath.Base(path)
+		if strings.HasSuffix(base, ".iptables") || strings.HasSuffix(base, ".v4") {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		n++
+		if s := Detect(data); s != 0 {
+			t.Errorf("%s: Detect = %d", path, s)
+		}
+		if s := DetectIPSet(data); s != 0 {
+			t.Errorf("%s: DetectIPSet = %d", path, s)
+		}
+		return nil
+	})
+	if n == 0 {
+		t.Error("no corpus files")
+	}
+}
+
 func TestGenerateConfigDeterministic(t *testing.T) {
 	var a, b bytes.Buffer
 	GenerateConfig(&a, 500, 7)
@@ -591,6 +627,31 @@ func FuzzParse(f *testing.F) {
 		}
 		Detect(data)
 		DetectIPSet(data)
+	})
+}
+
+func FuzzParseIPSet(f *testing.F) {
+	for _, name := range []string{"basic.ipset", "kernel.ipset"} {
+		data, err := os.ReadFile(filepath.Join(fixtures, name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte("create a hash:net family inet6\nadd a 2001:db8::/32\nadd a 2001:db8:1::-2001:db8:1::ff nomatch\ncreate l list:set\nadd l a\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := ParseIPSet("fuzz", data)
+		if err != nil {
+			if _, ok := parser.AsError(err); !ok {
+				t.Fatalf("error is not *parser.Error: %T %v", err, err)
+			}
+			return
+		}
+		for _, o := range c.Objects {
+			if o.Kind != "ipset" || (o.Addrs == nil && o.Unresolved == "") {
+				t.Fatalf("bad object %+v", o)
+			}
+		}
 	})
 }
 

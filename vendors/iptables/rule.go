@@ -32,13 +32,17 @@ type icmpAlt struct{ types, codes *policy.Ranges }
 
 // spec is a parsed rule before it becomes policy rules.
 type spec struct {
-	src, dst  []addrCond
-	protos    *policy.Ranges
-	mods      uint32
-	portProto bool // a port-carrying protocol is known (-p tcp/udp/... or -m tcp/udp)
-	icmpProto bool
-	sports    *policy.Ranges
-	dports    *policy.Ranges
+	src, dst []addrCond
+	protos   *policy.Ranges
+	mods     uint32
+	// pProto is the positive -p protocol (-1: none); mProto the protocol a
+	// -m tcp/udp/icmp... module requires.
+	pProto, mProto int
+	mProtoTok      tok
+	portProto      bool // a port-carrying protocol is known (-p tcp/udp/... or -m tcp/udp)
+	icmpProto      bool
+	sports         *policy.Ranges
+	dports         *policy.Ranges
 	// bothPorts holds --ports conditions: each matches source OR destination.
 	bothPorts []policy.Ranges
 	icmp      [][]icmpAlt // each condition is a disjunction
@@ -100,7 +104,7 @@ func (s *state) newSpec() *spec {
 		sp = &spec{}
 		s.spec = sp
 	}
-	*sp = spec{src: sp.src[:0], dst: sp.dst[:0], bothPorts: sp.bothPorts[:0], icmp: sp.icmp[:0], warns: sp.warns[:0]}
+	*sp = spec{src: sp.src[:0], dst: sp.dst[:0], bothPorts: sp.bothPorts[:0], icmp: sp.icmp[:0], warns: sp.warns[:0], pProto: -1, mProto: -1}
 	return sp
 }
 
@@ -235,6 +239,7 @@ func (s *state) parseSpec(line int, toks []tok) (*spec, error) {
 				r = policy.Single(uint16(p)).Complement(policy.MaxProto)
 			default:
 				r = policy.Single(uint16(p))
+				sp.pProto = int(p)
 				switch {
 				case policy.HasPorts(p) || p == 136:
 					sp.portProto = true
@@ -295,6 +300,7 @@ func (s *state) parseSpec(line int, toks []tok) (*spec, error) {
 			switch a.s {
 			case "tcp", "udp", "sctp", "dccp", "udplite":
 				p, _, _ := protocol(a.s)
+				sp.mProto, sp.mProtoTok = int(p), a
 				intersect(&sp.protos, policy.Single(uint16(p)))
 				sp.portProto = true
 				sp.load("tcp-udp")
@@ -302,6 +308,7 @@ func (s *state) parseSpec(line int, toks []tok) (*spec, error) {
 					sp.load("tcp")
 				}
 			case "icmp":
+				sp.mProto, sp.mProtoTok = policy.ProtoICMP, a
 				intersect(&sp.protos, policy.Single(policy.ProtoICMP))
 				sp.icmpProto = true
 				sp.load("icmp")
@@ -309,6 +316,7 @@ func (s *state) parseSpec(line int, toks []tok) (*spec, error) {
 				if err := s.setFam(famV6, line, a.col); err != nil {
 					return nil, err
 				}
+				sp.mProto, sp.mProtoTok = policy.ProtoICMPv6, a
 				intersect(&sp.protos, policy.Single(policy.ProtoICMPv6))
 				sp.icmpProto = true
 				sp.load("icmp6")
@@ -375,6 +383,10 @@ func (s *state) parseSpec(line int, toks []tok) (*spec, error) {
 				return nil, err
 			}
 		}
+	}
+	if sp.mProto >= 0 && sp.mProto != sp.pProto {
+		// iptables: "TCP match requires '-p tcp'"
+		return nil, s.errf(line, sp.mProtoTok.col, "-m %s requires -p %s", sp.mProtoTok.s, sp.mProtoTok.s)
 	}
 	if sp.targetKind == targetNone {
 		sp.action = policy.Next // a rule without target only counts
