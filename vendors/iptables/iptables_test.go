@@ -448,6 +448,16 @@ func TestLenientAndAccepted(t *testing.T) {
 	}
 	check(t, c, "INPUT", tcp("10.0.3.3", 1, 22), want{policy.Permit, "X", "1", 1})
 	check(t, c, "INPUT", tcp("10.1.3.3", 1, 22), want{policy.Deny, "", "", 1})
+	// a table given twice replaces the first; -F forgets the flushed jumps
+	c, err = Parse("x", []byte("*filter\n:INPUT ACCEPT [0:0]\n:A - [0:0]\n-A INPUT -j A\n-A A -j DROP\nCOMMIT\n"+
+		"*filter\n:INPUT DROP [0:0]\n:A - [0:0]\n-A A -j A\n-F A\n-A INPUT -p udp -j ACCEPT\nCOMMIT\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Filters) != 4 || c.Filter("INPUT").Default != policy.Deny || len(c.Filter("INPUT").Rules) != 1 || len(c.Filter("A").Rules) != 0 {
+		t.Fatalf("replaced table: %d filters %+v", len(c.Filters), c.Filter("INPUT"))
+	}
+	check(t, c, "INPUT", udp("10.0.0.1", 1, 1), want{policy.Permit, "INPUT", "1", 0})
 	// -s combined with --src-range and a negation: exact intersection
 	c, err = Parse("x", []byte("*filter\n:INPUT DROP [0:0]\n-A INPUT -s 10.0.0.0/24 -m iprange ! --src-range 10.0.0.10-10.0.0.20 -j ACCEPT\nCOMMIT\n"))
 	if err != nil {

@@ -226,6 +226,7 @@ func (s *state) removeTable(name string) {
 		}
 	}
 	s.cfg.Filters = kept
+	s.cfg.Filter("") // rebuild the name index
 	kb := s.cfg.Bindings[:0]
 	for _, b := range s.cfg.Bindings {
 		if f := s.cfg.Filter(b.Filter); f != nil {
@@ -355,6 +356,13 @@ func (s *state) command(line int, text []byte, toks []tok) error {
 			return s.errf(line, chainTok.col, "chain %s does not exist", chainTok.s)
 		}
 		c.groups = nil
+		kept := s.table.jumps[:0]
+		for _, j := range s.table.jumps {
+			if j.from != c.name {
+				kept = append(kept, j)
+			}
+		}
+		s.table.jumps = kept
 		return nil
 	default:
 		return s.errf(line, cmd.col, "unsupported command %q in a restore file (want -A, -I, -N, -P, -F)", cmd.s)
@@ -413,6 +421,13 @@ func filterName(table, chain string) string {
 // does, and turns the chains into filters.
 func (s *state) finishTable() error {
 	t := s.table
+	if t.name == "filter" {
+		// the filter table's built-in chains always exist (policy ACCEPT
+		// unless declared), even in a fragment that omits them
+		for _, name := range builtinChains["filter"] {
+			s.chain(name)
+		}
+	}
 	s.table = nil
 	for _, j := range t.jumps {
 		c, ok := t.chains[j.to]
