@@ -8,13 +8,14 @@ import (
 
 	"github.com/fwpol/fwpol/vendors"
 	"github.com/fwpol/fwpol/vendors/junos"
+	"github.com/fwpol/fwpol/vendors/iptables"
 )
 
 // All returns the supported vendors.
 func All() []vendors.Vendor {
 	return []vendors.Vendor{
-		// one entry per vendor package, e.g. junos.Vendor,
 		junos.Vendor,
+		iptables.Vendor, iptables.IPSetVendor,
 	}
 }
 
