@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"github.com/fwpol/fwpol/vendors"
-	"github.com/fwpol/fwpol/vendors/junos"
 	"github.com/fwpol/fwpol/vendors/iptables"
+	"github.com/fwpol/fwpol/vendors/junos"
 )
 
 // All returns the supported vendors.
