@@ -2,7 +2,6 @@ package policy
 
 import (
 	"encoding/json"
-	"fmt"
 	"math/bits"
 	"net/netip"
 	"sort"
@@ -202,25 +201,44 @@ func (s *AddrSet) Strings() []string {
 func (s *AddrSet) String() string { return strings.Join(s.Strings(), ",") }
 
 // AddrSetBuilder accumulates an AddrSet. The zero value is ready to use.
-// Add everything before removing: interleaving is quadratic in netipx.
+// Operations apply in order (a later add re-adds what an earlier remove
+// took out). Add-only builds, by far the most common, skip netipx.
 type AddrSetBuilder struct {
-	b    netipx.IPSetBuilder
-	wild []Wildcard
+	ops     []rangeOp
+	removes bool
+	wild    []Wildcard
 }
 
-func (b *AddrSetBuilder) AddPrefix(p netip.Prefix)  { b.b.AddPrefix(p.Masked()) }
-func (b *AddrSetBuilder) AddAddr(a netip.Addr)      { b.b.Add(a) }
-func (b *AddrSetBuilder) AddRange(r netipx.IPRange) { b.b.AddRange(r) }
+type rangeOp struct {
+	r      netipx.IPRange
+	remove bool
+}
+
+// Invalid (zero) inputs are ignored: parsers validate addresses first.
+func (b *AddrSetBuilder) add(r netipx.IPRange, remove bool) {
+	if r.IsValid() {
+		b.ops = append(b.ops, rangeOp{r, remove})
+		b.removes = b.removes || remove
+	}
+}
+
+func (b *AddrSetBuilder) AddPrefix(p netip.Prefix) {
+	if p.IsValid() {
+		b.add(netipx.RangeOfPrefix(p.Masked()), false)
+	}
+}
+func (b *AddrSetBuilder) AddAddr(a netip.Addr)      { b.add(netipx.IPRangeFrom(a, a), false) }
+func (b *AddrSetBuilder) AddRange(r netipx.IPRange) { b.add(r, false) }
 
 // AddWildcard adds a Cisco address/wildcard pattern exactly.
 func (b *AddrSetBuilder) AddWildcard(w Wildcard) {
 	if p, ok := w.Prefix(); ok {
-		b.b.AddPrefix(p)
+		b.AddPrefix(p)
 		return
 	}
 	if w.expansionBits() <= maxWildcardExpansionBits {
 		for _, p := range w.prefixes() {
-			b.b.AddPrefix(p)
+			b.AddPrefix(p)
 		}
 		return
 	}
@@ -233,32 +251,73 @@ func (b *AddrSetBuilder) AddSet(s *AddrSet) {
 		return
 	}
 	for _, r := range s.rr {
-		b.b.AddRange(r)
+		b.add(r, false)
 	}
 	b.wild = append(b.wild, s.wild...)
 }
 
 // RemovePrefix removes p from the contiguous part. Symbolic wildcard patterns
 // are never combined with exclusions by any supported vendor syntax.
-func (b *AddrSetBuilder) RemovePrefix(p netip.Prefix) { b.b.RemovePrefix(p.Masked()) }
+func (b *AddrSetBuilder) RemovePrefix(p netip.Prefix) {
+	if p.IsValid() {
+		b.add(netipx.RangeOfPrefix(p.Masked()), true)
+	}
+}
 
 // RemoveSet removes the contiguous part of s.
 func (b *AddrSetBuilder) RemoveSet(s *AddrSet) {
 	if s != nil {
 		for _, r := range s.rr {
-			b.b.RemoveRange(r)
+			b.add(r, true)
 		}
 	}
 }
 
 // Set returns the built set.
 func (b *AddrSetBuilder) Set() *AddrSet {
-	ips, err := b.b.IPSet()
-	if err != nil {
-		// netipx only errors on invalid input addresses; callers validate first.
-		panic(fmt.Sprintf("policy: building address set: %v", err))
+	wild := append([]Wildcard(nil), b.wild...)
+	if !b.removes {
+		return &AddrSet{rr: mergeRanges(b.ops), wild: wild}
 	}
-	return &AddrSet{rr: ips.Ranges(), wild: append([]Wildcard(nil), b.wild...)}
+	var nb netipx.IPSetBuilder
+	for _, op := range b.ops {
+		if op.remove {
+			nb.RemoveRange(op.r)
+		} else {
+			nb.AddRange(op.r)
+		}
+	}
+	ips, _ := nb.IPSet() // inputs are valid: add filtered them
+	return &AddrSet{rr: ips.Ranges(), wild: wild}
+}
+
+// mergeRanges sorts ranges and joins overlapping or adjacent ones.
+func mergeRanges(ops []rangeOp) []netipx.IPRange {
+	rr := make([]netipx.IPRange, len(ops))
+	sorted := true
+	for i, op := range ops {
+		rr[i] = op.r
+		if i > 0 && rr[i].From().Less(rr[i-1].From()) {
+			sorted = false
+		}
+	}
+	if !sorted {
+		sort.Slice(rr, func(i, j int) bool { return rr[i].From().Less(rr[j].From()) })
+	}
+	out := rr[:0]
+	for _, r := range rr {
+		if n := len(out); n > 0 {
+			last := out[n-1]
+			if next := last.To().Next(); !last.To().Less(r.From()) || next == r.From() {
+				if last.To().Less(r.To()) {
+					out[n-1] = netipx.IPRangeFrom(last.From(), r.To())
+				}
+				continue
+			}
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // SetOfPrefixes builds a set from prefixes.

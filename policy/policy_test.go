@@ -1,8 +1,12 @@
 package policy
 
 import (
+	"math/rand"
 	"net/netip"
+	"reflect"
 	"testing"
+
+	"go4.org/netipx"
 )
 
 func flow(proto uint8, src, dst string, dport uint16) *Flow {
@@ -158,5 +162,28 @@ func TestAddrSetPrefixRelations(t *testing.T) {
 	odd := b.Set()
 	if !odd.OverlapsPrefix(p("10.0.0.0/24")) || odd.OverlapsPrefix(p("10.0.0.2/32")) || !odd.ContainsPrefix(p("10.0.0.3/32")) || odd.ContainsPrefix(p("10.0.0.0/31")) {
 		t.Fatal("wildcard relations")
+	}
+}
+
+func TestBuilderFastPathEqualsNetipx(t *testing.T) {
+	r := rand.New(rand.NewSource(9))
+	for iter := 0; iter < 500; iter++ {
+		var fast AddrSetBuilder
+		var ref netipx.IPSetBuilder
+		for k := 0; k < 1+r.Intn(12); k++ {
+			var p netip.Prefix
+			if r.Intn(4) == 0 {
+				p = netip.PrefixFrom(netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, byte(r.Intn(4))}), 32+r.Intn(8))
+			} else {
+				p = netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(r.Intn(4)), byte(r.Intn(4)), byte(r.Intn(256))}), 14+r.Intn(19))
+			}
+			fast.AddPrefix(p)
+			ref.AddPrefix(p.Masked())
+		}
+		want, _ := ref.IPSet()
+		got := fast.Set()
+		if !reflect.DeepEqual(got.Ranges(), want.Ranges()) {
+			t.Fatalf("iter %d: got %v want %v", iter, got.Ranges(), want.Ranges())
+		}
 	}
 }
