@@ -1,0 +1,34 @@
+// Package cisco parses Cisco IOS / IOS-XE, NX-OS and Arista EOS
+// configurations (access lists, object-groups, interface and line bindings)
+// into the policy model. The three dialects share one parser; the dialect
+// decides port-name tables, IPv6 implicit rules and the vendor name.
+package cisco
+
+import (
+	"github.com/fwpol/fwpol/policy"
+	"github.com/fwpol/fwpol/vendors"
+)
+
+// IOS covers IOS and IOS-XE.
+var IOS = vendors.Vendor{
+	Name:   "ios",
+	Detect: func(data []byte) int { return detectFor(data, dIOS) },
+	Parse:  func(file string, data []byte) (*policy.Config, error) { return parse(file, data, dIOS) },
+}
+
+// NXOS is Cisco NX-OS.
+var NXOS = vendors.Vendor{
+	Name:   "nxos",
+	Detect: func(data []byte) int { return detectFor(data, dNXOS) },
+	Parse:  func(file string, data []byte) (*policy.Config, error) { return parse(file, data, dNXOS) },
+}
+
+// EOS is Arista EOS.
+var EOS = vendors.Vendor{
+	Name:   "eos",
+	Detect: func(data []byte) int { return detectFor(data, dEOS) },
+	Parse:  func(file string, data []byte) (*policy.Config, error) { return parse(file, data, dEOS) },
+}
+
+// Vendor is the default dialect (IOS).
+var Vendor = IOS

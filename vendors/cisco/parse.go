@@ -1,0 +1,598 @@
+package cisco
+
+import (
+	"bytes"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/fwpol/fwpol/parser"
+	"github.com/fwpol/fwpol/policy"
+)
+
+type dialect uint8
+
+const (
+	dIOS dialect = iota
+	dNXOS
+	dEOS
+)
+
+var dialectNames = [...]string{"ios", "nxos", "eos"}
+
+type mode uint8
+
+const (
+	mNone mode = iota
+	mACL
+	mGroup
+	mIface
+	mLine
+	mControlPlane
+	mSkip
+)
+
+// state is the parser of one file.
+type state struct {
+	file string
+	d    dialect
+	cfg  *policy.Config
+
+	mode  mode
+	acl   *acl
+	group *group
+	ctx   string // interface or line name
+	ctxV  string // "vty" or "line"
+
+	acls     map[aclKey]*acl
+	aclOrder []*acl
+	groups   map[string]*group
+	gOrder   []*group
+	binds    []pendingBind
+
+	addrCache map[string]*policy.AddrSet
+	toks      []tok
+	order     int
+}
+
+type aclKey struct {
+	name string
+	v6   bool
+}
+
+// acl is an access list being parsed; entries are sorted by sequence number
+// when the file is complete, as the device keeps them.
+type acl struct {
+	name     string
+	v6, std  bool
+	numbered bool
+	pos      policy.Pos
+	entries  []*entry
+	seqs     map[int]bool
+	lastSeq  int
+	deleted  bool
+}
+
+type addrSpec struct {
+	any   bool
+	set   *policy.AddrSet
+	group string
+	pos   policy.Pos
+}
+
+type portSpec struct {
+	r     *policy.Ranges
+	group string
+	pos   policy.Pos
+}
+
+// entry is one ACE (or remark) as written.
+type entry struct {
+	seq, order int
+	pos        policy.Pos
+	remark     string
+	isRemark   bool
+	action     policy.Action
+
+	anyProto   bool
+	protos     *policy.Ranges
+	protoGroup string
+	protoPos   policy.Pos
+
+	src, dst     addrSpec
+	sport, dport portSpec
+	icmpT, icmpC *policy.Ranges
+
+	established, notInitial bool
+	flags, fragment         string
+	ctStates                []string
+	log                     bool
+	timeRange               string
+	vendor                  map[string]string
+}
+
+type pendingBind struct {
+	name      string
+	v6        bool
+	kind      string
+	target    string
+	direction string
+	pos       policy.Pos
+}
+
+func parse(file string, data []byte, d dialect) (*policy.Config, error) {
+	s := &state{
+		file:      file,
+		d:         d,
+		cfg:       &policy.Config{File: file, Vendor: dialectNames[d]},
+		acls:      make(map[aclKey]*acl),
+		groups:    make(map[string]*group),
+		addrCache: make(map[string]*policy.AddrSet),
+		toks:      make([]tok, 0, 32),
+	}
+	s.cfg.Format = "cli"
+	var err error
+	var banner []byte // delimiter of an open multi-line banner; "EOF" for EOS
+	var bannerPos policy.Pos
+	var macro bool
+	parser.Lines(data, func(l parser.Line) bool {
+		if banner != nil {
+			if string(banner) == "EOF" {
+				if string(bytes.TrimSpace(l.Text)) == "EOF" {
+					banner = nil
+				}
+			} else if bytes.Contains(l.Text, banner) {
+				banner = nil
+			}
+			return true
+		}
+		if macro {
+			if string(bytes.TrimSpace(l.Text)) == "@" {
+				macro = false
+			}
+			return true
+		}
+		s.toks = split(l.Text, s.toks[:0])
+		if len(s.toks) == 0 {
+			return true
+		}
+		toks := s.toks
+		first := string(toks[0].s)
+		indented := toks[0].col > 1
+		if !indented {
+			if s.mode == mACL && (first == "permit" || first == "deny" || first == "remark" || isDigits(toks[0].s)) {
+				indented = true
+			} else {
+				s.mode = mNone
+			}
+		}
+		if indented {
+			err = s.sub(toks, l)
+			return err == nil
+		}
+		switch first {
+		case "banner":
+			if len(toks) < 2 {
+				return true
+			}
+			rest := l.Text
+			if len(toks) >= 3 {
+				rest = l.Text[toks[2].col-1:]
+			} else {
+				// EOS: "banner login" then text lines up to "EOF".
+				banner = []byte("EOF")
+				bannerPos = policy.Pos{File: file, Line: l.Num, Col: 1}
+				return true
+			}
+			var delim []byte
+			if len(rest) >= 2 && rest[0] == '^' && (rest[1] == 'C' || rest[1] == 'c') {
+				delim = rest[:2]
+			} else {
+				delim = rest[:1]
+			}
+			if !bytes.Contains(rest[len(delim):], delim) {
+				banner = append([]byte(nil), delim...)
+				bannerPos = policy.Pos{File: file, Line: l.Num, Col: toks[2].col}
+			}
+			return true
+		case "macro":
+			if len(toks) >= 2 && string(toks[1].s) == "name" {
+				macro = true
+			}
+			return true
+		}
+		err = s.top(toks, l)
+		return err == nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if banner != nil {
+		return nil, parser.Errorf(bannerPos, "banner not terminated by %q", banner)
+	}
+	if err := s.finish(); err != nil {
+		return nil, err
+	}
+	return s.cfg, nil
+}
+
+func (s *state) posAt(line, col int) policy.Pos {
+	return policy.Pos{File: s.file, Line: line, Col: col}
+}
+
+// top handles a top-level (unindented) command.
+func (s *state) top(toks []tok, l parser.Line) error {
+	c := &cursor{p: s, toks: toks, line: l.Num}
+	w := string(toks[0].s)
+	c.i = 1
+	switch w {
+	case "hostname", "switchname":
+		if len(toks) >= 2 {
+			s.cfg.Device = string(toks[1].s)
+		}
+	case "access-list":
+		return s.numbered(c, l)
+	case "ip", "ipv6":
+		if c.peekIs("access-list") {
+			c.i++
+			return s.namedACL(c, w == "ipv6", l)
+		}
+	case "no":
+		return s.no(c)
+	case "object-group":
+		return s.objectGroup(c)
+	case "interface":
+		if len(toks) >= 2 {
+			s.mode = mIface
+			s.ctx = joinToks(toks[1:])
+		}
+	case "line":
+		if len(toks) >= 2 {
+			s.mode = mLine
+			s.ctx = joinToks(toks[1:])
+			s.ctxV = "line"
+			if string(toks[1].s) == "vty" {
+				s.ctxV = "vty"
+			}
+		}
+	case "control-plane", "system":
+		s.mode = mControlPlane
+		s.ctx = "control-plane"
+	}
+	return nil
+}
+
+func joinToks(toks []tok) string {
+	parts := make([]string, len(toks))
+	for i, t := range toks {
+		parts[i] = string(t.s)
+	}
+	return strings.Join(parts, " ")
+}
+
+// no handles deletions: "no access-list N", "no ip access-list [type] NAME".
+func (s *state) no(c *cursor) error {
+	v6 := false
+	switch {
+	case c.peekIs("access-list"):
+		c.i++
+	case (c.peekIs("ip") || c.peekIs("ipv6")) && c.i+1 < len(c.toks) && string(c.toks[c.i+1].s) == "access-list":
+		v6 = c.peekIs("ipv6")
+		c.i += 2
+		if c.peekIs("standard") || c.peekIs("extended") {
+			c.i++
+		}
+	default:
+		return nil
+	}
+	if !c.more() {
+		return nil
+	}
+	name := string(c.peek())
+	if a := s.acls[aclKey{name, v6}]; a != nil {
+		a.deleted = true
+		delete(s.acls, aclKey{name, v6})
+	}
+	return nil
+}
+
+// numberedKind classifies numbered ACLs: 1-99 and 1300-1999 are standard,
+// 100-199 and 2000-2699 extended IP; other ranges are not IP ACLs.
+func numberedKind(n int) (std, ip bool) {
+	switch {
+	case n >= 1 && n <= 99, n >= 1300 && n <= 1999:
+		return true, true
+	case n >= 100 && n <= 199, n >= 2000 && n <= 2699:
+		return false, true
+	}
+	return false, false
+}
+
+// numbered handles "access-list N ..." and the "access-list NAME
+// standard|extended ..." form (batfish's IOS tests, ASA-style).
+func (s *state) numbered(c *cursor, l parser.Line) error {
+	if !c.more() {
+		return c.errf("missing access-list number")
+	}
+	nameTok := c.toks[c.i]
+	name := string(nameTok.s)
+	c.i++
+	var std bool
+	if n, ok := atoi(nameTok.s, 1<<20); ok {
+		var ip bool
+		std, ip = numberedKind(n)
+		if !ip {
+			if s.acls[aclKey{name, false}] == nil {
+				s.cfg.Warnf(s.posAt(l.Num, 1), "access-list %s is not an IP access list; skipped", name)
+				s.acls[aclKey{name, false}] = &acl{name: name, deleted: true}
+			}
+			return nil
+		}
+	} else {
+		switch {
+		case c.peekIs("standard"):
+			std = true
+			c.i++
+		case c.peekIs("extended"):
+			c.i++
+		case c.peekIs("permit") || c.peekIs("deny") || c.peekIs("remark"):
+		default:
+			// global settings: "access-list dynamic-extended", "compiled", ...
+			return nil
+		}
+	}
+	a := s.acls[aclKey{name, false}]
+	if a != nil && a.deleted {
+		return nil
+	}
+	if a == nil {
+		a = s.newACL(name, false, std, s.posAt(l.Num, 1))
+		a.numbered = true
+	}
+	if !c.more() {
+		// "access-list NAME standard" opening a block of entries
+		s.mode, s.acl = mACL, a
+		return nil
+	}
+	if c.peekIs("dynamic") {
+		s.cfg.Warnf(c.pos(), "dynamic (lock-and-key) entry of access-list %s is inactive until authenticated; skipped", name)
+		return nil
+	}
+	return s.ace(a, c, l)
+}
+
+func (s *state) newACL(name string, v6, std bool, pos policy.Pos) *acl {
+	a := &acl{name: name, v6: v6, std: std, pos: pos, seqs: make(map[int]bool)}
+	s.acls[aclKey{name, v6}] = a
+	s.aclOrder = append(s.aclOrder, a)
+	return a
+}
+
+// namedACL handles "ip access-list [standard|extended] NAME" and
+// "ipv6 access-list [standard|extended] NAME".
+func (s *state) namedACL(c *cursor, v6 bool, l parser.Line) error {
+	if !c.more() {
+		return c.errf("missing access-list name")
+	}
+	switch string(c.peek()) {
+	case "resequence", "logging", "log-update", "helper", "role-based", "match-local-traffic", "fragments", "compiled", "persistent":
+		s.mode = mSkip
+		return nil
+	}
+	std := false
+	if (c.peekIs("standard") || c.peekIs("extended")) && c.i+1 < len(c.toks) {
+		std = c.peekIs("standard")
+		c.i++
+	}
+	name := string(c.peek())
+	c.i++
+	a := s.acls[aclKey{name, v6}]
+	if a == nil {
+		a = s.newACL(name, v6, std, s.posAt(l.Num, 1))
+	}
+	s.mode, s.acl = mACL, a
+	return nil
+}
+
+// sub handles an indented line in the current mode.
+func (s *state) sub(toks []tok, l parser.Line) error {
+	c := &cursor{p: s, toks: toks, line: l.Num}
+	switch s.mode {
+	case mACL:
+		a := s.acl
+		switch string(toks[0].s) {
+		case "statistics", "counters", "fragments", "description", "exit", "ignore", "hardware", "match-local-traffic":
+			return nil
+		case "no":
+			if len(toks) >= 2 {
+				if n, ok := atoi(toks[1].s, 1<<31-1); ok {
+					s.deleteSeq(a, n)
+				}
+			}
+			return nil
+		case "evaluate":
+			s.cfg.Warnf(c.pos(), "reflexive ACL %q evaluated in %s is not modelled; entry skipped", joinToks(toks[1:]), a.name)
+			return nil
+		case "dynamic":
+			s.cfg.Warnf(c.pos(), "dynamic entry of %s is inactive until authenticated; skipped", a.name)
+			return nil
+		}
+		if a.deleted {
+			return nil
+		}
+		return s.ace(a, c, l)
+	case mGroup:
+		return s.groupEntry(c)
+	case mIface, mControlPlane:
+		// ip access-group NAME in|out, ipv6 traffic-filter NAME in|out,
+		// ipv6 access-group NAME in (EOS), ip port access-group NAME in (NX-OS)
+		w := string(toks[0].s)
+		if w != "ip" && w != "ipv6" {
+			return nil
+		}
+		c.i = 1
+		if c.peekIs("port") {
+			c.i++
+		}
+		if !(c.peekIs("access-group") || c.peekIs("traffic-filter")) {
+			return nil
+		}
+		c.i++
+		if !c.more() {
+			return c.errf("missing access-list name")
+		}
+		name := string(c.peek())
+		c.i++
+		dir := "in"
+		if c.peekIs("out") {
+			dir = "out"
+		}
+		kind, target := "interface", s.ctx
+		if s.mode == mControlPlane {
+			kind = "global"
+		}
+		s.binds = append(s.binds, pendingBind{name, w == "ipv6", kind, target, dir, s.posAt(l.Num, toks[0].col)})
+	case mLine:
+		// access-class NAME in|out, ipv6 access-class NAME in|out
+		c.i = 0
+		v6 := false
+		if c.peekIs("ipv6") || c.peekIs("ip") {
+			v6 = c.peekIs("ipv6")
+			c.i++
+		}
+		if !c.peekIs("access-class") {
+			return nil
+		}
+		c.i++
+		if !c.more() {
+			return c.errf("missing access-list name")
+		}
+		name := string(c.peek())
+		c.i++
+		dir := "in"
+		if c.peekIs("out") {
+			dir = "out"
+		}
+		s.binds = append(s.binds, pendingBind{name, v6, s.ctxV, s.ctx, dir, s.posAt(l.Num, toks[0].col)})
+	}
+	return nil
+}
+
+func (s *state) deleteSeq(a *acl, n int) {
+	out := a.entries[:0]
+	for _, e := range a.entries {
+		if e.seq != n {
+			out = append(out, e)
+		}
+	}
+	a.entries = out
+	delete(a.seqs, n)
+}
+
+// finish resolves object-groups, orders entries and builds the filters.
+func (s *state) finish() error {
+	for _, g := range s.gOrder {
+		s.resolveGroup(g, 0)
+	}
+	for _, g := range s.gOrder {
+		o := &policy.Object{Kind: g.kind, Name: g.name, Pos: g.pos, Members: g.members}
+		if g.kind == kindNetwork {
+			o.Addrs = g.set
+		}
+		s.cfg.Objects = append(s.cfg.Objects, o)
+	}
+	names := make(map[aclKey]string)
+	for _, a := range s.aclOrder {
+		if a.deleted {
+			continue
+		}
+		fname := a.name
+		if a.v6 && s.acls[aclKey{a.name, false}] != nil && !s.acls[aclKey{a.name, false}].deleted {
+			fname = "ipv6:" + a.name
+		}
+		names[aclKey{a.name, a.v6}] = fname
+		s.cfg.AddFilter(s.buildFilter(a, fname))
+	}
+	for _, b := range s.binds {
+		fname, ok := names[aclKey{b.name, b.v6}]
+		if !ok {
+			// IOS, NX-OS and EOS apply no filtering for an access-group naming
+			// an ACL that does not exist: all traffic passes.
+			s.cfg.Undefined = append(s.cfg.Undefined, policy.Reference{Kind: "acl", Name: b.name, Pos: b.pos})
+			s.cfg.Warnf(b.pos, "%s %s %s uses undefined access-list %q (the device permits all traffic)", b.kind, b.target, b.direction, b.name)
+			fname = b.name
+		}
+		s.cfg.Bindings = append(s.cfg.Bindings, policy.Binding{Filter: fname, Kind: b.kind, Target: b.target, Direction: b.direction, Pos: b.pos})
+	}
+	return nil
+}
+
+func (s *state) buildFilter(a *acl, name string) *policy.Filter {
+	f := &policy.Filter{Name: name, Kind: "acl", Family: policy.FamilyIPv4, Entry: true, Default: policy.Deny, Pos: a.pos,
+		Meta: map[string]string{}}
+	if a.v6 {
+		f.Family = policy.FamilyIPv6
+	}
+	if a.std {
+		f.Meta["type"] = "standard"
+	} else {
+		f.Meta["type"] = "extended"
+	}
+	if a.numbered {
+		f.Meta["numbered"] = "true"
+	}
+	sort.SliceStable(a.entries, func(i, j int) bool {
+		if a.entries[i].seq != a.entries[j].seq {
+			return a.entries[i].seq < a.entries[j].seq
+		}
+		return a.entries[i].order < a.entries[j].order
+	})
+	f.Rules = make([]*policy.Rule, 0, len(a.entries))
+	remark := ""
+	for _, e := range a.entries {
+		if e.isRemark {
+			if remark != "" {
+				remark += "\n"
+			}
+			remark += e.remark
+			continue
+		}
+		f.Rules = s.buildRules(f.Rules, a, e, remark)
+		remark = ""
+	}
+	if a.v6 {
+		// The implicit end of an IPv6 ACL: IOS permits neighbor discovery
+		// (nd-na, nd-ns) before its implicit "deny ipv6 any any"; NX-OS also
+		// permits router solicitations/advertisements. An explicit final
+		// deny placed by the user shadows these, exactly as on the device.
+		var types []uint16
+		switch s.d {
+		case dIOS:
+			types = []uint16{136, 135}
+		case dNXOS:
+			types = []uint16{136, 135, 134, 133}
+		}
+		for _, t := range types {
+			icmp := policy.Single(policy.ProtoICMPv6)
+			tr := policy.Single(t)
+			f.Rules = append(f.Rules, &policy.Rule{Name: "implicit-" + icmp6TypeName(t), Pos: a.pos, Action: policy.Permit,
+				Match:  policy.Match{Src: policy.AnyAddr(), Dst: policy.AnyAddr(), Protocols: &icmp, ICMPTypes: &tr},
+				Extras: policy.Extras{Comment: "implicit neighbor-discovery permit", Vendor: map[string]string{"implicit": "true"}}})
+		}
+	}
+	return f
+}
+
+func icmp6TypeName(t uint16) string {
+	switch t {
+	case 136:
+		return "nd-na"
+	case 135:
+		return "nd-ns"
+	case 134:
+		return "router-advertisement"
+	case 133:
+		return "router-solicitation"
+	}
+	return strconv.Itoa(int(t))
+}
