@@ -26,7 +26,8 @@ var (
 
 // ace parses one access-list entry: [seq] permit|deny|remark ... .
 func (s *state) ace(a *acl, c *cursor, l parser.Line) error {
-	e := &entry{pos: s.posAt(l.Num, c.toks[c.i].col), seq: -1}
+	e := &s.scratch
+	*e = entry{pos: s.posAt(l.Num, c.toks[c.i].col), seq: -1}
 	s.order++
 	e.order = s.order
 	if n, ok := atoi(c.peek(), 1<<31-1); ok && c.i+1 < len(c.toks) {
@@ -48,7 +49,7 @@ func (s *state) ace(a *acl, c *cursor, l parser.Line) error {
 		if e.seq < 0 {
 			e.seq = a.lastSeq
 		}
-		a.entries = append(a.entries, e)
+		a.entries = append(a.entries, rec{seq: e.seq, order: e.order, isRemark: true, remark: e.remark})
 		return nil
 	case "permit":
 		e.action = policy.Permit
@@ -84,7 +85,7 @@ func (s *state) ace(a *acl, c *cursor, l parser.Line) error {
 	if e.seq > a.lastSeq {
 		a.lastSeq = e.seq
 	}
-	a.entries = append(a.entries, e)
+	a.entries = append(a.entries, s.record(e))
 	return nil
 }
 
@@ -222,7 +223,7 @@ func (s *state) addrArg(c *cursor, v6 bool, out *addrSpec, std bool) error {
 			c.i--
 			return c.errf("invalid host address %q", b)
 		}
-		out.set = s.cachedSet(b, func(sb *policy.AddrSetBuilder) { sb.AddAddr(a) })
+		out.set = s.cachedSet(b, netip.PrefixFrom(a, a.BitLen()), netip.Addr{})
 		return nil
 	case "object-group", "addrgroup":
 		g, err := c.next("object-group name")
@@ -237,7 +238,7 @@ func (s *state) addrArg(c *cursor, v6 bool, out *addrSpec, std bool) error {
 			c.i--
 			return c.errf("address %q is not %s", w, famName(v6))
 		}
-		out.set = s.cachedSet(w, func(sb *policy.AddrSetBuilder) { sb.AddPrefix(p) })
+		out.set = s.cachedSet(w, p, netip.Addr{})
 		return nil
 	}
 	a, ok := parseAddr(w)
@@ -251,21 +252,19 @@ func (s *state) addrArg(c *cursor, v6 bool, out *addrSpec, std bool) error {
 	}
 	if !v6 && c.more() {
 		if m, ok := parseV4(c.peek()); ok {
-			start := c.toks[c.i-1]
-			key := c.toks[c.i-1].s[:0:0]
-			_ = key
+			// the key is the line text "A W" (one space apart or not)
+			k := s.keyBuf[:0]
+			k = append(append(append(k, w...), ' '), c.peek()...)
+			s.keyBuf = k
 			c.i++
-			k := wildKey(start.s, c.toks[c.i-1].s)
-			out.set = s.cachedSet(k, func(sb *policy.AddrSetBuilder) {
-				sb.AddWildcard(policy.Wildcard{Addr: a, Mask: m})
-			})
+			out.set = s.wildSet(k, a, m)
 			return nil
 		}
 	}
 	// A bare address is a host: the standard-ACL form "permit 10.1.1.1",
 	// and NX-OS/EOS entries like "permit ip 166.146.58.184 any".
 	_ = std
-	out.set = s.cachedSet(w, func(sb *policy.AddrSetBuilder) { sb.AddAddr(a) })
+	out.set = s.cachedSet(w, netip.PrefixFrom(a, a.BitLen()), netip.Addr{})
 	return nil
 }
 
@@ -276,28 +275,45 @@ func famName(v6 bool) string {
 	return "IPv4"
 }
 
-var keyBuf []byte
-
-func wildKey(a, m []byte) []byte {
-	k := make([]byte, 0, len(a)+len(m)+1)
-	k = append(k, a...)
-	k = append(k, ' ')
-	return append(k, m...)
-}
-
 // cachedSet returns the set for an address text, building it once: estates
 // repeat the same hosts and subnets across thousands of entries.
-func (s *state) cachedSet(key []byte, build func(*policy.AddrSetBuilder)) *policy.AddrSet {
+func (s *state) cachedSet(key []byte, p netip.Prefix, _ netip.Addr) *policy.AddrSet {
 	if set, ok := s.addrCache[string(key)]; ok {
 		return set
 	}
 	var b policy.AddrSetBuilder
-	build(&b)
+	b.AddPrefix(p)
 	set := b.Set()
-	if len(s.addrCache) < 1<<16 {
+	if len(s.addrCache) < 1<<18 {
 		s.addrCache[string(key)] = set
 	}
 	return set
+}
+
+// wildSet is cachedSet for "A WILDCARD" patterns (exact, possibly
+// non-contiguous).
+func (s *state) wildSet(key []byte, a, m netip.Addr) *policy.AddrSet {
+	if set, ok := s.addrCache[string(key)]; ok {
+		return set
+	}
+	var b policy.AddrSetBuilder
+	b.AddWildcard(policy.Wildcard{Addr: a, Mask: m})
+	set := b.Set()
+	if len(s.addrCache) < 1<<18 {
+		s.addrCache[string(key)] = set
+	}
+	return set
+}
+
+// ranges returns a shared single-interval set.
+func (s *state) ranges(lo, hi uint16) *policy.Ranges {
+	k := uint32(lo)<<16 | uint32(hi)
+	if r, ok := s.rangeCache[k]; ok {
+		return r
+	}
+	r := policy.Ranges{{Lo: lo, Hi: hi}}
+	s.rangeCache[k] = &r
+	return &r
 }
 
 // portArg parses an optional port condition: eq P..., neq P..., lt P, gt P,
@@ -330,17 +346,22 @@ func (s *state) portArg(c *cursor, class int, out *portSpec) error {
 	if err != nil {
 		return err
 	}
-	out.r = &r
+	out.r = r
 	return nil
 }
 
 // portOp parses the values of a port operator (the operator is consumed).
-func (s *state) portOp(c *cursor, op string, class int) (policy.Ranges, error) {
+func (s *state) portOp(c *cursor, op string, class int) (*policy.Ranges, error) {
 	switch op {
 	case "eq", "neq":
 		p, err := s.port(c, class)
 		if err != nil {
 			return nil, err
+		}
+		if !c.more() || !s.portFollows(c.peek(), class) {
+			if op == "eq" {
+				return s.ranges(p, p), nil
+			}
 		}
 		rs := []policy.Range{{Lo: p, Hi: p}}
 		// IOS-XE, NX-OS and EOS accept several ports: "eq bootps bootpc ntp".
@@ -359,25 +380,25 @@ func (s *state) portOp(c *cursor, op string, class int) (policy.Ranges, error) {
 		if op == "neq" {
 			r = r.Complement(policy.MaxPort)
 		}
-		return r, nil
+		return &r, nil
 	case "lt":
 		p, err := s.port(c, class)
 		if err != nil {
 			return nil, err
 		}
 		if p == 0 {
-			return policy.Ranges{}, nil
+			return &emptyRanges, nil
 		}
-		return policy.Ranges{{Lo: 0, Hi: p - 1}}, nil
+		return s.ranges(0, p-1), nil
 	case "gt":
 		p, err := s.port(c, class)
 		if err != nil {
 			return nil, err
 		}
 		if p == policy.MaxPort {
-			return policy.Ranges{}, nil
+			return &emptyRanges, nil
 		}
-		return policy.Ranges{{Lo: p + 1, Hi: policy.MaxPort}}, nil
+		return s.ranges(p+1, policy.MaxPort), nil
 	case "range":
 		lo, err := s.port(c, class)
 		if err != nil {
@@ -391,7 +412,7 @@ func (s *state) portOp(c *cursor, op string, class int) (policy.Ranges, error) {
 			c.i--
 			return nil, c.errf("port range %d-%d is reversed", lo, hi)
 		}
-		return policy.Ranges{{Lo: lo, Hi: hi}}, nil
+		return s.ranges(lo, hi), nil
 	}
 	return nil, c.errf("unknown port operator %q", op)
 }
@@ -416,6 +437,15 @@ func className(class int) string {
 		return "udp"
 	}
 	return "tcp/udp"
+}
+
+// portFollows reports whether b is another port value of a multi-port eq/neq.
+func (s *state) portFollows(b []byte, class int) bool {
+	if _, isOpt := optionWords[string(b)]; isOpt {
+		return false
+	}
+	_, ok := s.portValue(b, class)
+	return ok
 }
 
 // portValue resolves a number or the dialect's name for the protocol.
@@ -446,18 +476,15 @@ func (s *state) portValue(b []byte, class int) (uint16, bool) {
 	return 0, false
 }
 
-
 // icmpArg parses an optional ICMP type [code] or message name.
 func (s *state) icmpArg(c *cursor, v6 bool, e *entry) {
 	w := c.peek()
 	if t, ok := atoi(w, 255); ok {
 		c.i++
-		tr := policy.Single(uint16(t))
-		e.icmpT = &tr
+		e.icmpT = s.ranges(uint16(t), uint16(t))
 		if cd, ok := atoi(c.peek(), 255); ok {
 			c.i++
-			cr := policy.Single(uint16(cd))
-			e.icmpC = &cr
+			e.icmpC = s.ranges(uint16(cd), uint16(cd))
 		}
 		return
 	}
@@ -470,11 +497,9 @@ func (s *state) icmpArg(c *cursor, v6 bool, e *entry) {
 		return
 	}
 	c.i++
-	tr := policy.Single(uint16(n.typ))
-	e.icmpT = &tr
+	e.icmpT = s.ranges(uint16(n.typ), uint16(n.typ))
 	if n.code >= 0 {
-		cr := policy.Single(uint16(n.code))
-		e.icmpC = &cr
+		e.icmpC = s.ranges(uint16(n.code), uint16(n.code))
 	}
 }
 

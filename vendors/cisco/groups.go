@@ -167,7 +167,7 @@ func (s *state) groupEntry(c *cursor) error {
 		if err != nil {
 			return err
 		}
-		g.ports = append(g.ports, r...)
+		g.ports = append(g.ports, *r...)
 	case kindService:
 		if w == "service-object" {
 			c.i++
@@ -308,7 +308,7 @@ func (s *state) serviceEntry(c *cursor) (alt, error) {
 			if err != nil {
 				return a, err
 			}
-			a.sport = &r
+			a.sport = r
 		}
 		if c.more() {
 			op, err := c.next("port operator")
@@ -319,7 +319,7 @@ func (s *state) serviceEntry(c *cursor) (alt, error) {
 			if err != nil {
 				return a, err
 			}
-			a.dport = &r
+			a.dport = r
 		}
 	case pcICMP:
 		if c.more() {

@@ -50,9 +50,32 @@ type state struct {
 	gOrder   []*group
 	binds    []pendingBind
 
-	addrCache map[string]*policy.AddrSet
-	toks      []tok
-	order     int
+	addrCache  map[string]*policy.AddrSet
+	rangeCache map[uint32]*policy.Ranges
+	keyBuf     []byte
+	toks       []tok
+	order      int
+	scratch    entry
+	ruleSlab   []policy.Rule
+	seqNames   map[int]string
+}
+
+func (s *state) newRule() *policy.Rule {
+	if len(s.ruleSlab) == 0 {
+		s.ruleSlab = make([]policy.Rule, 256)
+	}
+	r := &s.ruleSlab[0]
+	s.ruleSlab = s.ruleSlab[1:]
+	return r
+}
+
+func (s *state) seqName(n int) string {
+	if name, ok := s.seqNames[n]; ok {
+		return name
+	}
+	name := strconv.Itoa(n)
+	s.seqNames[n] = name
+	return name
 }
 
 type aclKey struct {
@@ -67,7 +90,7 @@ type acl struct {
 	v6, std  bool
 	numbered bool
 	pos      policy.Pos
-	entries  []*entry
+	entries  []rec
 	seqs     map[int]bool
 	lastSeq  int
 	deleted  bool
@@ -86,7 +109,25 @@ type portSpec struct {
 	pos   policy.Pos
 }
 
-// entry is one ACE (or remark) as written.
+// rec is one entry kept until the file is complete: its rule (without
+// object-group content) and the group references still to resolve.
+type rec struct {
+	seq, order int
+	isRemark   bool
+	remark     string
+	rule       *policy.Rule
+	refs       *refs
+}
+
+// refs are the object-group references of an entry.
+type refs struct {
+	protoGroup   string
+	protoPos     policy.Pos
+	src, dst     addrSpec
+	sport, dport portSpec
+}
+
+// entry is one ACE (or remark) as parsed; the parser reuses one.
 type entry struct {
 	seq, order int
 	pos        policy.Pos
@@ -122,13 +163,15 @@ type pendingBind struct {
 
 func parse(file string, data []byte, d dialect) (*policy.Config, error) {
 	s := &state{
-		file:      file,
-		d:         d,
-		cfg:       &policy.Config{File: file, Vendor: dialectNames[d]},
-		acls:      make(map[aclKey]*acl),
-		groups:    make(map[string]*group),
-		addrCache: make(map[string]*policy.AddrSet),
-		toks:      make([]tok, 0, 32),
+		file:       file,
+		d:          d,
+		cfg:        &policy.Config{File: file, Vendor: dialectNames[d]},
+		acls:       make(map[aclKey]*acl),
+		groups:     make(map[string]*group),
+		addrCache:  make(map[string]*policy.AddrSet, 1024),
+		rangeCache: make(map[uint32]*policy.Ranges, 256),
+		seqNames:   make(map[int]string, 256),
+		toks:       make([]tok, 0, 32),
 	}
 	s.cfg.Format = "cli"
 	var err error
@@ -549,7 +592,8 @@ func (s *state) buildFilter(a *acl, name string) *policy.Filter {
 	})
 	f.Rules = make([]*policy.Rule, 0, len(a.entries))
 	remark := ""
-	for _, e := range a.entries {
+	for i := range a.entries {
+		e := a.entries[i]
 		if e.isRemark {
 			if remark != "" {
 				remark += "\n"
@@ -557,7 +601,7 @@ func (s *state) buildFilter(a *acl, name string) *policy.Filter {
 			remark += e.remark
 			continue
 		}
-		f.Rules = s.buildRules(f.Rules, a, e, remark)
+		f.Rules = s.buildRules(f.Rules, a, &e, remark)
 		remark = ""
 	}
 	if a.v6 {

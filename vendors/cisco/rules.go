@@ -1,14 +1,39 @@
 package cisco
 
-import (
-	"strconv"
-
-	"github.com/fwpol/fwpol/policy"
-)
+import "github.com/fwpol/fwpol/policy"
 
 var emptyRanges = policy.Ranges{}
 
-// buildRules turns entry e into policy rules appended to out.
+// record turns a parsed entry into its rule; object-group references are
+// kept for resolution when the whole file has been read.
+func (s *state) record(e *entry) rec {
+	r := s.newRule()
+	r.Name, r.Pos, r.Action = s.seqName(e.seq), e.pos, e.action
+	m := &r.Match
+	m.Src = policy.AddrMatch{Any: e.src.any, Set: e.src.set}
+	m.Dst = policy.AddrMatch{Any: e.dst.any, Set: e.dst.set}
+	if !e.anyProto {
+		m.Protocols = e.protos
+	}
+	m.SrcPorts, m.DstPorts = e.sport.r, e.dport.r
+	m.ICMPTypes, m.ICMPCodes = e.icmpT, e.icmpC
+	m.TCPEstablished = e.established
+	m.TCPFlags = e.flags
+	m.Fragment = e.fragment
+	m.CtStates = e.ctStates
+	m.NotInitial = e.notInitial
+	r.Extras = policy.Extras{Log: e.log, TimeRange: e.timeRange, Vendor: e.vendor}
+	if e.timeRange != "" {
+		s.cfg.Warnf(e.pos, "time-range %s not evaluated: rule %s treated as always active", e.timeRange, r.Name)
+	}
+	out := rec{seq: e.seq, order: e.order, rule: r}
+	if e.protoGroup != "" || e.src.group != "" || e.dst.group != "" || e.sport.group != "" || e.dport.group != "" {
+		out.refs = &refs{protoGroup: e.protoGroup, protoPos: e.protoPos, src: e.src, dst: e.dst, sport: e.sport, dport: e.dport}
+	}
+	return out
+}
+
+// buildRules appends the rules of entry e to out.
 //
 // A service object-group in protocol position is a union of (protocol,
 // ports, ICMP) alternatives that one Match cannot express: such an entry
@@ -19,34 +44,34 @@ var emptyRanges = policy.Ranges{}
 // undefined object-group when it is configured, so the entry does not exist
 // on the device. It is modelled as a rule that matches nothing (the name is
 // kept in Unresolved) and reported as a warning and in Config.Undefined.
-func (s *state) buildRules(out []*policy.Rule, a *acl, e *entry, remark string) []*policy.Rule {
-	r := &policy.Rule{Name: strconv.Itoa(e.seq), Pos: e.pos, Action: e.action}
-	m := &r.Match
-	m.Src = s.addrMatch(e.src)
-	m.Dst = s.addrMatch(e.dst)
-	if !e.anyProto {
-		m.Protocols = e.protos
+func (s *state) buildRules(out []*policy.Rule, a *acl, e *rec, remark string) []*policy.Rule {
+	r := e.rule
+	r.Extras.Comment = remark
+	if e.refs == nil {
+		return append(out, r)
 	}
-	m.SrcPorts = s.portMatch(m, e.sport)
-	m.DstPorts = s.portMatch(m, e.dport)
-	m.ICMPTypes, m.ICMPCodes = e.icmpT, e.icmpC
-	m.TCPEstablished = e.established
-	m.TCPFlags = e.flags
-	m.Fragment = e.fragment
-	m.CtStates = e.ctStates
-	m.NotInitial = e.notInitial
-	r.Extras = policy.Extras{Log: e.log, Comment: remark, TimeRange: e.timeRange, Vendor: e.vendor}
-	if e.timeRange != "" {
-		s.cfg.Warnf(e.pos, "time-range %s not evaluated: rule %s treated as always active", e.timeRange, r.Name)
+	x := e.refs
+	m := &r.Match
+	if x.src.group != "" {
+		m.Src = s.addrMatch(x.src)
+	}
+	if x.dst.group != "" {
+		m.Dst = s.addrMatch(x.dst)
+	}
+	if x.sport.group != "" {
+		m.SrcPorts = s.portMatch(m, x.sport)
+	}
+	if x.dport.group != "" {
+		m.DstPorts = s.portMatch(m, x.dport)
 	}
 	var alts []alt
 	expand := false
-	if e.protoGroup != "" {
-		m.ServiceRefs = append(m.ServiceRefs, e.protoGroup)
-		g := s.groups[e.protoGroup]
+	if x.protoGroup != "" {
+		m.ServiceRefs = append(m.ServiceRefs, x.protoGroup)
+		g := s.groups[x.protoGroup]
 		switch {
 		case g == nil:
-			s.unresolved(m, e.protoGroup, e.protoPos, a.name)
+			s.unresolved(m, x.protoGroup, x.protoPos, a.name)
 			m.Protocols = &emptyRanges
 		case g.kind == kindProtocol:
 			p := g.rProtos
@@ -54,7 +79,7 @@ func (s *state) buildRules(out []*policy.Rule, a *acl, e *entry, remark string) 
 		case g.kind == kindService:
 			alts, expand = g.rAlts, true
 		default:
-			s.cfg.Warnf(e.protoPos, "object-group %s is a %s, not a service or protocol group; entry matches nothing", g.name, g.kind)
+			s.cfg.Warnf(x.protoPos, "object-group %s is a %s, not a service or protocol group; entry matches nothing", g.name, g.kind)
 			m.Unresolved = append(m.Unresolved, g.name)
 			m.Protocols = &emptyRanges
 		}
@@ -70,8 +95,8 @@ func (s *state) buildRules(out []*policy.Rule, a *acl, e *entry, remark string) 
 	for i := range alts {
 		rr := r
 		if i < len(alts)-1 {
-			cp := *r
-			rr = &cp
+			rr = s.newRule()
+			*rr = *r
 		}
 		al := &alts[i]
 		rr.Match.Protocols = al.protos
