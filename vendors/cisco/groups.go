@@ -101,7 +101,10 @@ func (s *state) objectGroup(c *cursor) error {
 		return nil
 	}
 	if c.more() && kind == kindService {
-		return c.errf("unexpected %q after service object-group name", c.peek())
+		// "object-group service NAME tcp" is ASA syntax, not IOS.
+		s.cfg.Warnf(c.pos(), "ASA-style service object-group %s with protocol %q not supported; skipped", g.name, c.peek())
+		s.mode = mSkip
+		return nil
 	}
 	s.mode, s.group = mGroup, g
 	return nil
