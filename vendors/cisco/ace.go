@@ -76,12 +76,11 @@ func (s *state) ace(a *acl, c *cursor, l parser.Line) error {
 	if e.seq < 0 {
 		e.seq = a.lastSeq + 10
 	}
-	if a.seqs[e.seq] {
+	if a.hasSeq(e.seq) {
 		// The device refuses a second entry with the same number.
 		s.cfg.Warnf(e.pos, "duplicate sequence number %d in %s; entry ignored as on the device", e.seq, a.name)
 		return nil
 	}
-	a.seqs[e.seq] = true
 	if e.seq > a.lastSeq {
 		a.lastSeq = e.seq
 	}

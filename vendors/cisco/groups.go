@@ -61,7 +61,7 @@ func (s *state) objectGroup(c *cursor) error {
 	var kind string
 	wild, v6 := false, false
 	switch string(c.peek()) {
-	case "network":
+	case "network", "v6-network":
 		kind = kindNetwork
 	case "service":
 		kind = kindService

@@ -57,7 +57,7 @@ type state struct {
 	order      int
 	scratch    entry
 	ruleSlab   []policy.Rule
-	seqNames   map[int]string
+	seqNames   []string // names of sequence numbers below 1<<16
 }
 
 func (s *state) newRule() *policy.Rule {
@@ -70,12 +70,17 @@ func (s *state) newRule() *policy.Rule {
 }
 
 func (s *state) seqName(n int) string {
-	if name, ok := s.seqNames[n]; ok {
-		return name
+	if n >= len(s.seqNames) && n < 1<<16 {
+		s.seqNames = append(s.seqNames, make([]string, n+1-len(s.seqNames)+len(s.seqNames)/2)...)
 	}
-	name := strconv.Itoa(n)
-	s.seqNames[n] = name
-	return name
+	if n < len(s.seqNames) {
+		if name := s.seqNames[n]; name != "" {
+			return name
+		}
+		s.seqNames[n] = strconv.Itoa(n)
+		return s.seqNames[n]
+	}
+	return strconv.Itoa(n)
 }
 
 type aclKey struct {
@@ -91,7 +96,6 @@ type acl struct {
 	numbered bool
 	pos      policy.Pos
 	entries  []rec
-	seqs     map[int]bool
 	lastSeq  int
 	deleted  bool
 }
@@ -170,7 +174,7 @@ func parse(file string, data []byte, d dialect) (*policy.Config, error) {
 		groups:     make(map[string]*group),
 		addrCache:  make(map[string]*policy.AddrSet, 1024),
 		rangeCache: make(map[uint32]*policy.Ranges, 256),
-		seqNames:   make(map[int]string, 256),
+		seqNames:   make([]string, 0, 64),
 		toks:       make([]tok, 0, 32),
 	}
 	s.cfg.Format = "cli"
@@ -405,7 +409,7 @@ func (s *state) numbered(c *cursor, l parser.Line) error {
 }
 
 func (s *state) newACL(name string, v6, std bool, pos policy.Pos) *acl {
-	a := &acl{name: name, v6: v6, std: std, pos: pos, seqs: make(map[int]bool)}
+	a := &acl{name: name, v6: v6, std: std, pos: pos}
 	s.acls[aclKey{name, v6}] = a
 	s.aclOrder = append(s.aclOrder, a)
 	return a
@@ -529,7 +533,19 @@ func (s *state) deleteSeq(a *acl, n int) {
 		}
 	}
 	a.entries = out
-	delete(a.seqs, n)
+}
+
+// hasSeq reports whether a (non-remark) entry with sequence number n exists.
+func (a *acl) hasSeq(n int) bool {
+	if n > a.lastSeq {
+		return false // the common case: entries arrive in ascending order
+	}
+	for i := range a.entries {
+		if a.entries[i].seq == n && !a.entries[i].isRemark {
+			return true
+		}
+	}
+	return false
 }
 
 // finish resolves object-groups, orders entries and builds the filters.
