@@ -1,7 +1,3 @@
-// Package cisco parses Cisco IOS / IOS-XE, NX-OS and Arista EOS
-// configurations (access lists, object-groups, interface and line bindings)
-// into the policy model. The three dialects share one parser; the dialect
-// decides port-name tables, IPv6 implicit rules and the vendor name.
 package cisco
 
 import (
