@@ -252,6 +252,11 @@ func FuzzParse(f *testing.F) {
 			f.Add(data, uint8(0))
 		}
 	}
+	for _, rel := range []string{"batfish/cisco_acl", "batfish/ios-acl", "batfish/ios-object-group-service", "batfish/ios-acl-portgroup"} {
+		if data, err := os.ReadFile(filepath.Join(corpus, rel)); err == nil {
+			f.Add(data, uint8(2))
+		}
+	}
 	f.Add([]byte("ip access-list extended X\n permit object-group S object-group N any\n"), uint8(0))
 	f.Add([]byte("object-group service S\n tcp source range 1 2 eq 80\n icmp 3 4\n group-object S\n"), uint8(1))
 	f.Add([]byte("banner motd ^C\n^C\naccess-list 1 permit 1.2.3.4 0.0.255.0\n"), uint8(2))
