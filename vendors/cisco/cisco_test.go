@@ -498,6 +498,14 @@ func TestEOS(t *testing.T) {
 	}
 }
 
+func TestUnindentedEntries(t *testing.T) {
+	c := mustParse(t, dIOS, "object-group network G\nhost 10.0.0.1\nip access-list extended X\npermit ip object-group G any\ndeny ip any any\ninterface Gi1\npermit ip any any\n")
+	if n := len(c.Filter("X").Rules); n != 2 {
+		t.Errorf("X has %d rules", n)
+	}
+	expect(t, c, "X", fl{proto: 6, src: "10.0.0.1", dst: "1.1.1.1", dport: 1}, policy.Permit, "10")
+}
+
 func TestBanners(t *testing.T) {
 	c := mustParse(t, dIOS, "banner exec ^C\nip access-list extended FAKE\n permit ip any any\n^C\nbanner motd #one line#\nbanner login %\n% access-list 1 permit any\naccess-list 2 permit any\n")
 	if len(c.Filters) != 1 || c.Filters[0].Name != "2" {

@@ -32,6 +32,13 @@ const (
 	mSkip
 )
 
+// groupWords start object-group entries; no top-level command starts so.
+var groupWords = map[string]bool{
+	"host": true, "group-object": true, "network-object": true, "protocol-object": true,
+	"service-object": true, "range": true, "tcp": true, "udp": true, "tcp-udp": true, "icmp": true,
+	"eq": true, "neq": true, "lt": true, "gt": true,
+}
+
 // state is the parser of one file.
 type state struct {
 	file string
@@ -208,6 +215,9 @@ func parse(file string, data []byte, d dialect) (*policy.Config, error) {
 		indented := toks[0].col > 1
 		if !indented {
 			if s.mode == mACL && (first == "permit" || first == "deny" || first == "remark" || isDigits(toks[0].s)) {
+				indented = true
+			} else if s.mode == mGroup && groupWords[first] {
+				// unindented entries typed into an object-group stay in it
 				indented = true
 			} else {
 				s.mode = mNone
