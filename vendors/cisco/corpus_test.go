@@ -130,8 +130,25 @@ func TestCorpusPybatfishExample(t *testing.T) {
 		if acls != 81 || groups != 89 {
 			t.Fatalf("%s: grep found %d ACLs and %d groups; the corpus changed", rev, acls, groups)
 		}
-		if v.Name != "ios" || len(c.Filters) != acls || len(c.Objects) != groups || c.Device != "firewall" || len(c.Undefined) != 0 {
+		// class-f5-syslog-tcp-syslog matches acl-f5-syslog-tcp-syslog, which the
+		// file never defines (it defines acl-f5-z3-tcp-syslog): a real finding.
+		if v.Name != "ios" || len(c.Filters) != acls || len(c.Objects) != groups || c.Device != "firewall" ||
+			len(c.Undefined) != 1 || c.Undefined[0].Name != "acl-f5-syslog-tcp-syslog" {
 			t.Errorf("%s firewall: %s, %d filters, %d objects, undefined %v", rev, v.Name, len(c.Filters), len(c.Objects), c.Undefined)
+		}
+		// every "class type inspect" line of a policy-map used by a zone-pair
+		// classifies with one ACL
+		classes := len(regexp.MustCompile(`(?m)^ class type inspect `).FindAll(fw, -1))
+		zp := 0
+		found := false
+		for _, b := range c.Bindings {
+			if b.Kind == "zone-pair" {
+				zp++
+				found = found || (b.Filter == "acl-admin-z2-tcp-syslog" && b.Target == "admin-to-z2 (zone-admin -> zone-z2)")
+			}
+		}
+		if zp != classes || !found {
+			t.Errorf("%s: %d zone-pair bindings, want %d (found admin-to-z2: %v)", rev, zp, classes, found)
 		}
 		for _, f := range c.Filters {
 			if len(f.Rules) == 0 {

@@ -52,7 +52,11 @@ Semantics decisions, following what the devices do:
     in Extras and reported as warnings: the rule is evaluated as if they
     held. Dynamic (lock-and-key) and reflexive "evaluate" entries are skipped
     with a warning; non-IP numbered ACLs (MAC, protocol-type) are skipped.
-  - Everything else (routing, crypto, zone-based firewall class/policy-maps,
-    banners with any delimiter, EOS "EOF" banners, macros) is skipped.
+  - Zone-based firewall: ACLs matched by "class-map type inspect" classes of
+    the "policy-map type inspect" a zone-pair uses get a Binding of Kind
+    "zone-pair" (Target "NAME (SRC -> DST)"); the class actions (inspect,
+    pass, drop) themselves are not modelled.
+  - Everything else (routing, crypto, QoS, banners with any delimiter, EOS
+    "EOF" banners, macros) is skipped.
 */
 package cisco

@@ -29,6 +29,9 @@ const (
 	mIface
 	mLine
 	mControlPlane
+	mClassMap
+	mPolicyMap
+	mZonePair
 	mSkip
 )
 
@@ -56,6 +59,12 @@ type state struct {
 	groups   map[string]*group
 	gOrder   []*group
 	binds    []pendingBind
+
+	// zone-based firewall: class-map -> ACLs, policy-map -> classes,
+	// zone-pairs -> policy-map; resolved into "zone-pair" bindings.
+	classMaps  map[string][]string
+	policyMaps map[string][]string
+	zonePairs  []zonePair
 
 	addrCache  map[string]*policy.AddrSet
 	rangeCache map[uint32]*policy.Ranges
@@ -163,6 +172,12 @@ type entry struct {
 	vendor                  map[string]string
 }
 
+type zonePair struct {
+	name, target string
+	policy       string
+	pos          policy.Pos
+}
+
 type pendingBind struct {
 	name      string
 	v6        bool
@@ -179,6 +194,8 @@ func parse(file string, data []byte, d dialect) (*policy.Config, error) {
 		cfg:        &policy.Config{File: file, Vendor: dialectNames[d]},
 		acls:       make(map[aclKey]*acl),
 		groups:     make(map[string]*group),
+		classMaps:  make(map[string][]string),
+		policyMaps: make(map[string][]string),
 		addrCache:  make(map[string]*policy.AddrSet, 1024),
 		rangeCache: make(map[uint32]*policy.Ranges, 256),
 		seqNames:   make([]string, 0, 64),
@@ -311,6 +328,30 @@ func (s *state) top(toks []tok, l parser.Line) error {
 			if string(toks[1].s) == "vty" {
 				s.ctxV = "vty"
 			}
+		}
+	case "class-map", "policy-map":
+		// class-map type inspect [match-all|match-any] NAME,
+		// policy-map type inspect NAME
+		if len(toks) >= 4 && string(toks[1].s) == "type" && string(toks[2].s) == "inspect" {
+			s.ctx = string(toks[len(toks)-1].s)
+			if w == "class-map" {
+				s.mode = mClassMap
+				if _, ok := s.classMaps[s.ctx]; !ok {
+					s.classMaps[s.ctx] = nil
+				}
+			} else {
+				s.mode = mPolicyMap
+			}
+		}
+	case "zone-pair":
+		// zone-pair security NAME source Z1 destination Z2
+		if len(toks) >= 3 && string(toks[1].s) == "security" {
+			zp := zonePair{name: string(toks[2].s), target: string(toks[2].s)}
+			if len(toks) >= 7 && string(toks[3].s) == "source" && string(toks[5].s) == "destination" {
+				zp.target = string(toks[2].s) + " (" + string(toks[4].s) + " -> " + string(toks[6].s) + ")"
+			}
+			s.zonePairs = append(s.zonePairs, zp)
+			s.mode = mZonePair
 		}
 	case "control-plane", "system":
 		s.mode = mControlPlane
@@ -509,6 +550,27 @@ func (s *state) sub(toks []tok, l parser.Line) error {
 			kind = "global"
 		}
 		s.binds = append(s.binds, pendingBind{name, w == "ipv6", kind, target, dir, s.posAt(l.Num, toks[0].col)})
+	case mClassMap:
+		// match access-group name ACL | match access-group N
+		if len(toks) >= 3 && string(toks[0].s) == "match" && string(toks[1].s) == "access-group" {
+			name := toks[2].s
+			if string(name) == "name" && len(toks) >= 4 {
+				name = toks[3].s
+			}
+			s.classMaps[s.ctx] = append(s.classMaps[s.ctx], string(name))
+		}
+	case mPolicyMap:
+		// class type inspect CLASS
+		if len(toks) >= 4 && string(toks[0].s) == "class" && string(toks[1].s) == "type" {
+			s.policyMaps[s.ctx] = append(s.policyMaps[s.ctx], string(toks[3].s))
+		}
+	case mZonePair:
+		// service-policy type inspect POLICY
+		if len(toks) >= 4 && string(toks[0].s) == "service-policy" {
+			zp := &s.zonePairs[len(s.zonePairs)-1]
+			zp.policy = string(toks[len(toks)-1].s)
+			zp.pos = s.posAt(l.Num, toks[0].col)
+		}
 	case mLine:
 		// access-class NAME in|out, ipv6 access-class NAME in|out
 		c.i = 0
@@ -582,13 +644,30 @@ func (s *state) finish() error {
 		names[aclKey{a.name, a.v6}] = fname
 		s.cfg.AddFilter(s.buildFilter(a, fname))
 	}
+	// Zone-based firewall: the ACLs a zone-pair's inspect policy classifies
+	// traffic with. (The class actions — inspect, pass, drop — are not
+	// modelled as filters; the binding records where each ACL is used.)
+	for _, zp := range s.zonePairs {
+		if zp.policy == "" {
+			continue
+		}
+		for _, class := range s.policyMaps[zp.policy] {
+			for _, aclName := range s.classMaps[class] {
+				s.binds = append(s.binds, pendingBind{aclName, false, "zone-pair", zp.target, "", zp.pos})
+			}
+		}
+	}
 	for _, b := range s.binds {
 		fname, ok := names[aclKey{b.name, b.v6}]
 		if !ok {
 			// IOS, NX-OS and EOS apply no filtering for an access-group naming
 			// an ACL that does not exist: all traffic passes.
 			s.cfg.Undefined = append(s.cfg.Undefined, policy.Reference{Kind: "acl", Name: b.name, Pos: b.pos})
-			s.cfg.Warnf(b.pos, "%s %s %s uses undefined access-list %q (the device permits all traffic)", b.kind, b.target, b.direction, b.name)
+			if b.kind == "zone-pair" {
+				s.cfg.Warnf(b.pos, "zone-pair %s classifies with undefined access-list %q", b.target, b.name)
+			} else {
+				s.cfg.Warnf(b.pos, "%s %s %s uses undefined access-list %q (the device permits all traffic)", b.kind, b.target, b.direction, b.name)
+			}
 			fname = b.name
 		}
 		s.cfg.Bindings = append(s.cfg.Bindings, policy.Binding{Filter: fname, Kind: b.kind, Target: b.target, Direction: b.direction, Pos: b.pos})
