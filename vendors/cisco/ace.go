@@ -81,6 +81,7 @@ func (s *state) ace(a *acl, c *cursor, l parser.Line) error {
 		s.cfg.Warnf(e.pos, "duplicate sequence number %d in %s; entry ignored as on the device", e.seq, a.name)
 		return nil
 	}
+	a.addSeq(e.seq)
 	if e.seq > a.lastSeq {
 		a.lastSeq = e.seq
 	}

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -345,6 +346,16 @@ func TestIPv6ACLs(t *testing.T) {
 	}
 }
 
+func TestSameNameIPv4AndIPv6(t *testing.T) {
+	c := mustParse(t, dIOS, "ip access-list extended EDGE\n permit tcp any any\nipv6 access-list EDGE\n permit udp any any\ninterface Gi1\n ip access-group EDGE in\n ipv6 traffic-filter EDGE in\n")
+	if len(c.Filters) != 2 || c.Filter("EDGE").Family != policy.FamilyIPv4 || c.Filter("ipv6:EDGE") == nil {
+		t.Fatalf("filters %v", c.Filters)
+	}
+	if c.Bindings[0].Filter != "EDGE" || c.Bindings[1].Filter != "ipv6:EDGE" {
+		t.Errorf("bindings %+v", c.Bindings)
+	}
+}
+
 func TestNumberedVsNamed(t *testing.T) {
 	c := mustParse(t, dIOS, `access-list 5 permit 10.0.0.1
 ip access-list standard 5
@@ -395,9 +406,23 @@ func TestSequenceNumbers(t *testing.T) {
 	if r := c.Filter("ORDERED").Rules[1]; r.Extras.Comment != "block smtp too" {
 		t.Errorf("remark %q", r.Extras.Comment)
 	}
-	c2 := mustParse(t, dIOS, "ip access-list extended D\n 10 permit ip any any\n 10 deny ip any any\n")
-	if len(c2.Filter("D").Rules) != 1 || c2.Filter("D").Rules[0].Action != policy.Permit || len(c2.Warnings) != 1 {
-		t.Errorf("duplicate sequence number must keep the first entry")
+	c2 := mustParse(t, dIOS, "ip access-list extended D\n 10 permit ip any any\n 10 deny ip any any\n 30 deny ip any any\n 20 permit tcp any any\n 20 deny tcp any any\n no 30\n 30 permit udp any any\n")
+	var names []string
+	for _, r := range c2.Filter("D").Rules {
+		names = append(names, r.Name+":"+r.Action.String())
+	}
+	if strings.Join(names, ",") != "10:permit,20:permit,30:permit" || len(c2.Warnings) != 2 {
+		t.Errorf("duplicate sequence numbers must keep the first entry: %v %v", names, c2.Warnings)
+	}
+	// reversed numbering is sorted back and stays fast
+	var b strings.Builder
+	b.WriteString("ip access-list R\n")
+	for i := 20000; i > 0; i-- {
+		b.WriteString("  " + strconv.Itoa(i*10) + " permit tcp any any eq " + strconv.Itoa(i%65535) + "\n")
+	}
+	c3 := mustParse(t, dNXOS, b.String())
+	if rs := c3.Filter("R").Rules; len(rs) != 20000 || rs[0].Name != "10" || rs[0].Pos.Line != 20001 {
+		t.Errorf("reversed ACL: %d rules, first %s", len(rs), rs[0].Name)
 	}
 }
 

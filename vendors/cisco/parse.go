@@ -113,6 +113,7 @@ type acl struct {
 	pos      policy.Pos
 	entries  []rec
 	lastSeq  int
+	seqSet   map[int]struct{} // built on the first out-of-order entry
 	deleted  bool
 }
 
@@ -605,6 +606,9 @@ func (s *state) deleteSeq(a *acl, n int) {
 		}
 	}
 	a.entries = out
+	if a.seqSet != nil {
+		delete(a.seqSet, n)
+	}
 }
 
 // hasSeq reports whether a (non-remark) entry with sequence number n exists.
@@ -612,12 +616,24 @@ func (a *acl) hasSeq(n int) bool {
 	if n > a.lastSeq {
 		return false // the common case: entries arrive in ascending order
 	}
-	for i := range a.entries {
-		if a.entries[i].seq == n && !a.entries[i].isRemark {
-			return true
+	if a.seqSet == nil {
+		// first out-of-order entry: index the numbers from now on
+		a.seqSet = make(map[int]struct{}, len(a.entries))
+		for i := range a.entries {
+			if !a.entries[i].isRemark {
+				a.seqSet[a.entries[i].seq] = struct{}{}
+			}
 		}
 	}
-	return false
+	_, ok := a.seqSet[n]
+	return ok
+}
+
+// addSeq records entry number n once the index exists.
+func (a *acl) addSeq(n int) {
+	if a.seqSet != nil {
+		a.seqSet[n] = struct{}{}
+	}
 }
 
 // finish resolves object-groups, orders entries and builds the filters.
