@@ -346,6 +346,31 @@ func TestIPv6ACLs(t *testing.T) {
 	}
 }
 
+func TestManagementBindings(t *testing.T) {
+	c := mustParse(t, dEOS, `ip access-list standard SSH
+   10 permit 10.0.0.0/8
+ipv6 access-list standard SSH6
+   10 permit 2001:db8::/32
+management ssh
+   ip access-group SSH vrf MGMT in
+   ipv6 access-group SSH6 in
+system control-plane
+   ip access-group SSH in
+snmp-server community s3cret view all ro SSH
+ntp access-group serve SSH kod
+interface Ethernet2
+   ip access-group SSH vrf X out
+`)
+	var got []string
+	for _, b := range c.Bindings {
+		got = append(got, b.Filter+"|"+b.Kind+"|"+b.Target+"|"+b.Direction)
+	}
+	want := "SSH|vty|management ssh|in,SSH6|vty|management ssh|in,SSH|global|control-plane|in,SSH|global|snmp-server community|in,SSH|global|ntp|in,SSH|interface|Ethernet2|out"
+	if strings.Join(got, ",") != want {
+		t.Errorf("bindings\n got %s\nwant %s", strings.Join(got, ","), want)
+	}
+}
+
 func TestSameNameIPv4AndIPv6(t *testing.T) {
 	c := mustParse(t, dIOS, "ip access-list extended EDGE\n permit tcp any any\nipv6 access-list EDGE\n permit udp any any\ninterface Gi1\n ip access-group EDGE in\n ipv6 traffic-filter EDGE in\n")
 	if len(c.Filters) != 2 || c.Filter("EDGE").Family != policy.FamilyIPv4 || c.Filter("ipv6:EDGE") == nil {

@@ -32,6 +32,7 @@ const (
 	mClassMap
 	mPolicyMap
 	mZonePair
+	mMgmt
 	mSkip
 )
 
@@ -357,6 +358,27 @@ func (s *state) top(toks []tok, l parser.Line) error {
 	case "control-plane", "system":
 		s.mode = mControlPlane
 		s.ctx = "control-plane"
+	case "management":
+		// EOS "management ssh|telnet|api http-commands": ACLs there filter
+		// management-plane access like vty access-classes.
+		if len(toks) >= 2 {
+			s.mode = mMgmt
+			s.ctx = joinToks(toks)
+		}
+	case "snmp-server":
+		s.snmpCommunity(toks, l)
+	case "ntp":
+		// ntp access-group [ipv4|ipv6] peer|serve|serve-only|query-only ACL
+		if len(toks) >= 4 && string(toks[1].s) == "access-group" {
+			i := 2
+			v6 := string(toks[i].s) == "ipv6"
+			if v6 || string(toks[i].s) == "ipv4" {
+				i++
+			}
+			if i+1 < len(toks) { // skip peer|serve|serve-only|query-only
+				s.binds = append(s.binds, pendingBind{string(toks[i+1].s), v6, "global", "ntp", "in", s.posAt(l.Num, toks[i+1].col)})
+			}
+		}
 	}
 	return nil
 }
@@ -522,7 +544,7 @@ func (s *state) sub(toks []tok, l parser.Line) error {
 		return s.ace(a, c, l)
 	case mGroup:
 		return s.groupEntry(c)
-	case mIface, mControlPlane:
+	case mIface, mControlPlane, mMgmt:
 		// ip access-group NAME in|out, ipv6 traffic-filter NAME in|out,
 		// ipv6 access-group NAME in (EOS), ip port access-group NAME in (NX-OS)
 		w := string(toks[0].s)
@@ -543,12 +565,17 @@ func (s *state) sub(toks []tok, l parser.Line) error {
 		name := string(c.peek())
 		c.i++
 		dir := "in"
-		if c.peekIs("out") {
-			dir = "out"
+		for ; c.more(); c.i++ { // "ip access-group NAME [vrf V] in|out"
+			if c.peekIs("out") {
+				dir = "out"
+			}
 		}
 		kind, target := "interface", s.ctx
-		if s.mode == mControlPlane {
+		switch s.mode {
+		case mControlPlane:
 			kind = "global"
+		case mMgmt:
+			kind = "vty"
 		}
 		s.binds = append(s.binds, pendingBind{name, w == "ipv6", kind, target, dir, s.posAt(l.Num, toks[0].col)})
 	case mClassMap:
@@ -596,6 +623,29 @@ func (s *state) sub(toks []tok, l parser.Line) error {
 		s.binds = append(s.binds, pendingBind{name, v6, s.ctxV, s.ctx, dir, s.posAt(l.Num, toks[0].col)})
 	}
 	return nil
+}
+
+// snmpCommunity binds the ACL of "snmp-server community STRING [view V]
+// [RO|RW] [ipv6 ACL6] [ACL]": SNMP requests from other sources are refused.
+func (s *state) snmpCommunity(toks []tok, l parser.Line) {
+	if len(toks) < 4 || string(toks[1].s) != "community" {
+		return
+	}
+	for i := 3; i < len(toks); i++ {
+		w := strings.ToLower(string(toks[i].s))
+		switch w {
+		case "view":
+			i++
+		case "ro", "rw":
+		case "ipv6":
+			if i+1 < len(toks) {
+				i++
+				s.binds = append(s.binds, pendingBind{string(toks[i].s), true, "global", "snmp-server community", "in", s.posAt(l.Num, toks[i].col)})
+			}
+		default:
+			s.binds = append(s.binds, pendingBind{string(toks[i].s), false, "global", "snmp-server community", "in", s.posAt(l.Num, toks[i].col)})
+		}
+	}
 }
 
 func (s *state) deleteSeq(a *acl, n int) {
