@@ -44,6 +44,11 @@ Semantics decisions, following what the devices do:
     does not exist on the device; it is kept as a rule that matches nothing
     (name in Unresolved), with a warning and a Config.Undefined record.
     Undefined nested group-objects contribute nothing.
+  - Bindings: interface "ip access-group" / "ipv6 traffic-filter" / EOS
+    "ipv6 access-group" / NX-OS "ip port access-group" (Kind "interface"),
+    "line vty" access-class and EOS "management ssh|api ..." access-groups
+    (Kind "vty"), control-plane, "snmp-server community ... ACL" and "ntp
+    access-group" (Kind "global").
   - An access-group naming an ACL that does not exist filters nothing on
     IOS/NX-OS/EOS (all traffic passes); the binding is kept, the name is
     recorded in Config.Undefined and a warning says so.
