@@ -30,6 +30,12 @@ func (s *state) ace(a *acl, c *cursor, l parser.Line) error {
 	*e = entry{pos: s.posAt(l.Num, c.toks[c.i].col), seq: -1}
 	s.order++
 	e.order = s.order
+	if c.peekIs("sequence") && c.i+2 < len(c.toks) { // IOS IPv6: "sequence 10 permit ..."
+		c.i++
+		if !isDigits(c.peek()) {
+			return c.errf("invalid sequence number %q", c.peek())
+		}
+	}
 	if n, ok := atoi(c.peek(), 1<<31-1); ok && c.i+1 < len(c.toks) {
 		e.seq = n
 		c.i++

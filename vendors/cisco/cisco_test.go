@@ -341,6 +341,9 @@ func TestIPv6ACLs(t *testing.T) {
 	expect(t, c, "V6-IN", fl{proto: 58, src: "fe80::1", dst: "fe80::2", typ: 128}, policy.Deny, "")
 	// ...unless an explicit deny ipv6 any any comes first
 	expect(t, c, "V6-STRICT", fl{proto: 58, src: "fe80::1", dst: "fe80::2", typ: 136}, policy.Deny, "20")
+	c2 := mustParse(t, dIOS, "ipv6 access-list S\n sequence 20 deny tcp any any\n sequence 10 permit tcp host 2001:db8::1 any\n")
+	expect(t, c2, "S", fl{proto: 6, src: "2001:db8::1", dst: "2001:db8::2", dport: 80}, policy.Permit, "10")
+	expect(t, c2, "S", fl{proto: 6, src: "2001:db8::3", dst: "2001:db8::2", dport: 80}, policy.Deny, "20")
 	if _, err := parse("t.cfg", []byte("ipv6 access-list X\n permit ipv6 10.0.0.0/8 any\n"), dIOS); err == nil {
 		t.Error("IPv4 prefix accepted in an IPv6 ACL")
 	}

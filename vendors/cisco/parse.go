@@ -233,7 +233,7 @@ func parse(file string, data []byte, d dialect) (*policy.Config, error) {
 		first := string(toks[0].s)
 		indented := toks[0].col > 1
 		if !indented {
-			if s.mode == mACL && (first == "permit" || first == "deny" || first == "remark" || isDigits(toks[0].s)) {
+			if s.mode == mACL && (first == "permit" || first == "deny" || first == "remark" || first == "sequence" || isDigits(toks[0].s)) {
 				indented = true
 			} else if s.mode == mGroup && groupWords[first] {
 				// unindented entries typed into an object-group stay in it
