@@ -374,6 +374,25 @@ interface Ethernet2
 	}
 }
 
+func TestEmptyACLPermitsAll(t *testing.T) {
+	src := "ip access-list extended EMPTY\n remark nothing yet\nip access-list extended BROKEN\n permit ip object-group NOPE any\nipv6 access-list E6\nip access-list extended ONE\n permit tcp any any\n"
+	c := mustParse(t, dIOS, src)
+	for _, n := range []string{"EMPTY", "BROKEN", "E6"} {
+		if f := c.Filter(n); f.Default != policy.Permit || f.Meta["empty"] != "true" {
+			t.Errorf("%s: default %v meta %v", n, f.Default, f.Meta)
+		}
+	}
+	expect(t, c, "EMPTY", fl{proto: 17, src: "1.1.1.1", dst: "2.2.2.2", dport: 53}, policy.Permit, "")
+	expect(t, c, "BROKEN", fl{proto: 17, src: "1.1.1.1", dst: "2.2.2.2", dport: 53}, policy.Permit, "")
+	expect(t, c, "E6", fl{proto: 17, src: "2001:db8::1", dst: "2001:db8::2", dport: 53}, policy.Permit, "")
+	expect(t, c, "ONE", fl{proto: 17, src: "1.1.1.1", dst: "2.2.2.2", dport: 53}, policy.Deny, "")
+	// NX-OS keeps the implicit deny
+	c2 := mustParse(t, dNXOS, "ip access-list EMPTY\n  statistics per-entry\n")
+	if c2.Filter("EMPTY").Default != policy.Deny {
+		t.Error("NX-OS empty ACL must keep its implicit deny")
+	}
+}
+
 func TestSameNameIPv4AndIPv6(t *testing.T) {
 	c := mustParse(t, dIOS, "ip access-list extended EDGE\n permit tcp any any\nipv6 access-list EDGE\n permit udp any any\ninterface Gi1\n ip access-group EDGE in\n ipv6 traffic-filter EDGE in\n")
 	if len(c.Filters) != 2 || c.Filter("EDGE").Family != policy.FamilyIPv4 || c.Filter("ipv6:EDGE") == nil {

@@ -108,7 +108,9 @@ func TestCorpusObjectGroups(t *testing.T) {
 	expect(t, c3, "acltcpudp", fl{proto: 17, src: "1.1.1.1", dst: "2.2.2.2", dport: 53}, policy.Permit, "10")
 	expect(t, c3, "acltcpudp", fl{proto: 1, src: "1.1.1.1", dst: "2.2.2.2"}, policy.Deny, "")
 	expect(t, c3, "aclempty", fl{proto: 6, src: "1.1.1.1", dst: "2.2.2.2", dport: 1}, policy.Deny, "")
-	expect(t, c3, "aclundef", fl{proto: 6, src: "1.1.1.1", dst: "2.2.2.2", dport: 1}, policy.Deny, "")
+	// aclundef's only entry names an undefined group: IOS refuses it, the ACL
+	// stays empty and an empty ACL permits everything.
+	expect(t, c3, "aclundef", fl{proto: 6, src: "1.1.1.1", dst: "2.2.2.2", dport: 1}, policy.Permit, "")
 	c4, _ := parseDetected(t, "ogpg", readCorpus(t, "batfish/ios-acl-portgroup"))
 	expect(t, c4, "aclBase", fl{proto: 6, src: "1.1.1.1", dst: "2.2.2.2", dport: 111}, policy.Permit, "10")
 	expect(t, c4, "aclBase", fl{proto: 6, src: "1.1.1.1", sport: 111, dst: "2.2.2.2", dport: 5}, policy.Permit, "20")

@@ -49,6 +49,10 @@ Semantics decisions, following what the devices do:
     "line vty" access-class and EOS "management ssh|api ..." access-groups
     (Kind "vty"), control-plane, "snmp-server community ... ACL" and "ntp
     access-group" (Kind "global").
+  - IOS: an ACL with no entries permits all traffic (no implicit deny, no
+    implicit IPv6 rules); entries the device refused (undefined
+    object-groups) do not count. Such filters get Default Permit and
+    Meta["empty"]="true". NX-OS and EOS keep Default Deny.
   - An access-group naming an ACL that does not exist filters nothing on
     IOS/NX-OS/EOS (all traffic passes); the binding is kept, the name is
     recorded in Config.Undefined and a warning says so.

@@ -763,6 +763,7 @@ func (s *state) buildFilter(a *acl, name string) *policy.Filter {
 	})
 	f.Rules = make([]*policy.Rule, 0, len(a.entries))
 	remark := ""
+	exists := 0
 	for i := range a.entries {
 		e := a.entries[i]
 		if e.isRemark {
@@ -772,8 +773,20 @@ func (s *state) buildFilter(a *acl, name string) *policy.Filter {
 			remark += e.remark
 			continue
 		}
+		if s.entryExists(&e) {
+			exists++
+		}
 		f.Rules = s.buildRules(f.Rules, a, &e, remark)
 		remark = ""
+	}
+	if exists == 0 && s.d == dIOS {
+		// IOS: an ACL without entries filters nothing, it permits all
+		// traffic (no implicit deny, no implicit IPv6 rules). Entries naming
+		// undefined object-groups were refused by the device, so they do not
+		// count. NX-OS and EOS keep the implicit deny here.
+		f.Default = policy.Permit
+		f.Meta["empty"] = "true"
+		return f
 	}
 	if a.v6 {
 		// The implicit end of an IPv6 ACL: IOS permits neighbor discovery
@@ -796,6 +809,25 @@ func (s *state) buildFilter(a *acl, name string) *policy.Filter {
 		}
 	}
 	return f
+}
+
+// entryExists reports whether the device accepted entry e: IOS refuses
+// entries naming object-groups that are undefined or of the wrong type.
+func (s *state) entryExists(e *rec) bool {
+	x := e.refs
+	if x == nil {
+		return true
+	}
+	ok := func(name, kind string) bool {
+		if name == "" {
+			return true
+		}
+		g := s.groups[name]
+		return g != nil && (kind == "" || g.kind == kind)
+	}
+	protoOK := x.protoGroup == "" || ok(x.protoGroup, kindService) || ok(x.protoGroup, kindProtocol)
+	return protoOK && ok(x.src.group, kindNetwork) && ok(x.dst.group, kindNetwork) &&
+		ok(x.sport.group, kindPort) && ok(x.dport.group, kindPort)
 }
 
 func icmp6TypeName(t uint16) string {
