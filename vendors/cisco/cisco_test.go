@@ -374,6 +374,13 @@ interface Ethernet2
 	}
 }
 
+func TestStandardExtendedClash(t *testing.T) {
+	c := mustParse(t, dIOS, "ip access-list standard S\n permit 10.0.0.1\nip access-list extended S\n permit tcp any any\nip access-list extended 10\n permit tcp any any\n")
+	if len(c.Filters) != 1 || len(c.Filter("S").Rules) != 1 || len(c.Warnings) != 2 {
+		t.Errorf("filters %d, warnings %+v", len(c.Filters), c.Warnings)
+	}
+}
+
 func TestEmptyACLPermitsAll(t *testing.T) {
 	src := "ip access-list extended EMPTY\n remark nothing yet\nip access-list extended BROKEN\n permit ip object-group NOPE any\nipv6 access-list E6\nip access-list extended ONE\n permit tcp any any\n"
 	c := mustParse(t, dIOS, src)

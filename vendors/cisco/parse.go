@@ -500,19 +500,38 @@ func (s *state) namedACL(c *cursor, v6 bool, l parser.Line) error {
 		s.mode = mSkip
 		return nil
 	}
-	std := false
+	std, typed := false, false
 	if (c.peekIs("standard") || c.peekIs("extended")) && c.i+1 < len(c.toks) {
-		std = c.peekIs("standard")
+		std, typed = c.peekIs("standard"), true
 		c.i++
 	}
 	name := string(c.peek())
 	c.i++
 	a := s.acls[aclKey{name, v6}]
 	if a == nil {
+		if n, ok := atoi([]byte(name), 1<<20); ok && !v6 {
+			if nstd, ip := numberedKind(n); ip && typed && nstd != std {
+				s.cfg.Warnf(s.posAt(l.Num, 1), "access-list number %s is not in the %s range; the device rejects it", name, typeName(std))
+				s.mode = mSkip
+				return nil
+			}
+		}
 		a = s.newACL(name, v6, std, s.posAt(l.Num, 1))
+	} else if typed && a.std != std && !a.deleted {
+		// IOS: standard and extended lists cannot share a name
+		s.cfg.Warnf(s.posAt(l.Num, 1), "access-list %s is already %s; the device rejects this %s definition", name, typeName(a.std), typeName(std))
+		s.mode = mSkip
+		return nil
 	}
 	s.mode, s.acl = mACL, a
 	return nil
+}
+
+func typeName(std bool) string {
+	if std {
+		return "standard"
+	}
+	return "extended"
 }
 
 // sub handles an indented line in the current mode.
