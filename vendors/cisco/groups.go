@@ -341,7 +341,11 @@ func (s *state) resolveGroup(g *group, depth int) {
 	if g.state == 2 {
 		return
 	}
-	if g.state == 1 || depth > 64 {
+	if g.state == 1 {
+		return
+	}
+	if depth > 64 {
+		s.cfg.Warnf(g.pos, "object-group %s nested deeper than 64 levels; its content is ignored there", g.name)
 		return
 	}
 	g.state = 1
