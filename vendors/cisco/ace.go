@@ -66,7 +66,7 @@ func (s *state) ace(a *acl, c *cursor, l parser.Line) error {
 		return c.errf("expected permit, deny or remark, found %q", w)
 	}
 	if a.std {
-		if err := s.addrArg(c, a.v6, &e.src, true); err != nil {
+		if err := s.addrArg(c, a.v6, &e.src); err != nil {
 			return err
 		}
 		e.anyProto = true
@@ -152,13 +152,13 @@ func (s *state) extended(a *acl, c *cursor, e *entry) error {
 			class = pcICMP
 		}
 	}
-	if err := s.addrArg(c, a.v6, &e.src, false); err != nil {
+	if err := s.addrArg(c, a.v6, &e.src); err != nil {
 		return err
 	}
 	if err := s.portArg(c, class, &e.sport); err != nil {
 		return err
 	}
-	if err := s.addrArg(c, a.v6, &e.dst, false); err != nil {
+	if err := s.addrArg(c, a.v6, &e.dst); err != nil {
 		return err
 	}
 	if err := s.portArg(c, class, &e.dport); err != nil {
@@ -209,7 +209,7 @@ func (e *entry) setVendor(k, v string) {
 
 // addrArg parses any | host A | A WILDCARD | A/len | A (host, in standard
 // ACLs and NX-OS/EOS) | object-group NAME | addrgroup NAME.
-func (s *state) addrArg(c *cursor, v6 bool, out *addrSpec, std bool) error {
+func (s *state) addrArg(c *cursor, v6 bool, out *addrSpec) error {
 	out.pos = c.pos()
 	w, err := c.next("address")
 	if err != nil {
@@ -269,7 +269,6 @@ func (s *state) addrArg(c *cursor, v6 bool, out *addrSpec, std bool) error {
 	}
 	// A bare address is a host: the standard-ACL form "permit 10.1.1.1",
 	// and NX-OS/EOS entries like "permit ip 166.146.58.184 any".
-	_ = std
 	out.set = s.cachedSet(w, netip.PrefixFrom(a, a.BitLen()), netip.Addr{})
 	return nil
 }
@@ -708,4 +707,3 @@ func joinFlags(op string, items []string) string {
 	return b.String()
 }
 
-var _ = netip.Addr{}
