@@ -706,4 +706,3 @@ func joinFlags(op string, items []string) string {
 	}
 	return b.String()
 }
-
