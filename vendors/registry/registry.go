@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/fwpol/fwpol/vendors"
+	"github.com/fwpol/fwpol/vendors/cisco"
 	"github.com/fwpol/fwpol/vendors/iptables"
 	"github.com/fwpol/fwpol/vendors/junos"
 )
@@ -16,6 +17,7 @@ func All() []vendors.Vendor {
 	return []vendors.Vendor{
 		junos.Vendor,
 		iptables.Vendor, iptables.IPSetVendor,
+		cisco.IOS, cisco.NXOS, cisco.EOS,
 	}
 }
 
