@@ -7,12 +7,14 @@ import (
 	"strings"
 
 	"github.com/fwpol/fwpol/vendors"
+	"github.com/fwpol/fwpol/vendors/asa"
 )
 
 // All returns the supported vendors.
 func All() []vendors.Vendor {
 	return []vendors.Vendor{
 		// one entry per vendor package, e.g. junos.Vendor,
+		asa.Vendor,
 	}
 }
 
