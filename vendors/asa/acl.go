@@ -321,8 +321,10 @@ func (p *state) address(c *aclCtx, i int, what string) (policy.AddrMatch, int, e
 		default:
 			am.Set = d.set
 			if len(d.unres) > 0 {
+				// fqdn objects are resolved by DNS on the device; their
+				// addresses are unknown here and contribute nothing.
 				am.Unresolved = d.unres
-				p.cfg.Warnf(pos, "%s %q contains unresolved members %s (not matched)", t.s, nt.s, strings.Join(d.unres, ", "))
+				p.cfg.Warnf(pos, "%s %q: fqdn content (%s) is resolved by DNS on the device and not matched here", t.s, nt.s, strings.Join(d.unres, ", "))
 			}
 		}
 		return am, i + 2, nil
@@ -576,8 +578,13 @@ func intersect(a, b *policy.Ranges) *policy.Ranges {
 func (p *state) expand(c *aclCtx, name string, act policy.Action, m policy.Match, alts []svcAlt,
 	srcPorts, dstPorts, icmpT, icmpC *policy.Ranges, x policy.Extras, inactive bool) []*policy.Rule {
 	pos := p.pos(c.num, 1)
+	if len(m.Unresolved) > 0 {
+		alts = nil
+	}
 	if len(alts) == 0 {
-		// Unresolved or empty service: match nothing.
+		// Unresolved condition or empty service: the rule matches nothing
+		// (an empty protocol set; policy.Match does not evaluate
+		// Unresolved by itself).
 		m.Protocols = &policy.Ranges{}
 		return []*policy.Rule{{Name: name, Pos: pos, Match: m, Action: act, Inactive: inactive, Extras: x}}
 	}
@@ -638,6 +645,7 @@ func (p *state) webtype(c *aclCtx, i int, name string) ([]*policy.Rule, error) {
 		}
 		m.Dst = policy.AnyAddr()
 		m.Unresolved = []string{"url " + c.ts[i+1].s}
+		m.Protocols = &policy.Ranges{} // matches no IP flow
 		p.cfg.Warnf(p.pos(c.num, c.ts[i].col), "webtype url entries are not evaluated against IP flows")
 		i += 2
 	case "tcp":
@@ -672,6 +680,7 @@ func (p *state) ethertype(c *aclCtx, i int, name string) ([]*policy.Rule, error)
 	}
 	last := c.ts[len(c.ts)-1]
 	m := policy.Match{Src: policy.AnyAddr(), Dst: policy.AnyAddr(),
-		Unresolved: []string{"ethertype " + c.line[c.ts[i+1].col-1:last.col-1+len(last.s)]}}
+		Unresolved: []string{"ethertype " + c.line[c.ts[i+1].col-1:last.col-1+len(last.s)]},
+		Protocols:  &policy.Ranges{}} // matches no IP flow
 	return []*policy.Rule{{Name: name, Pos: p.pos(c.num, 1), Match: m, Action: act}}, nil
 }

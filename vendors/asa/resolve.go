@@ -118,6 +118,12 @@ func (p *state) resolveDef(d *objDef) {
 			d.rAlts = append(d.rAlts, d.alts...)
 		}
 		for _, r := range d.refs {
+			if !r.group && p.objs[r.name] == nil {
+				if alt, ok := predefined(r.name); ok {
+					d.rAlts = append(d.rAlts, alt) // built-in service object
+					continue
+				}
+			}
 			m := p.lookupRef(d, r)
 			if m == nil {
 				continue
