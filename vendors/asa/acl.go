@@ -2,7 +2,6 @@ package asa
 
 import (
 	"net/netip"
-	"strconv"
 	"strings"
 
 	"github.com/fwpol/fwpol/parser"
@@ -33,10 +32,11 @@ func (p *state) buildACL(a *aclDef) error {
 			return parser.Errorf(p.pos(l.num, endCol(l.text, ts)), "access-list %s: incomplete statement", a.name)
 		}
 		kw := ts[i]
-		name := strconv.Itoa(idx + 1)
+		name := p.ruleName(idx)
 		c := &aclCtx{ts: ts, num: l.num, line: l.text}
 		var rules []*policy.Rule
 		var err error
+		n0 := len(f.Rules)
 		lineTyp := kw.s
 		switch kw.s {
 		case "remark":
@@ -47,11 +47,11 @@ func (p *state) buildACL(a *aclDef) error {
 			comment += text
 			continue
 		case "extended":
-			rules, err = p.extended(c, i+1, name)
+			f.Rules, err = p.extended(c, i+1, name, f.Rules)
 		case "permit", "deny":
 			// PIX 6 syntax without the "extended" keyword.
 			lineTyp = "extended"
-			rules, err = p.extended(c, i, name)
+			f.Rules, err = p.extended(c, i, name, f.Rules)
 		case "standard":
 			rules, err = p.standard(c, i+1, name)
 		case "webtype":
@@ -70,13 +70,13 @@ func (p *state) buildACL(a *aclDef) error {
 			p.cfg.Warnf(p.pos(l.num, kw.col), "access-list %s mixes %s and %s entries", a.name, typ, lineTyp)
 			typ = "mixed"
 		}
+		f.Rules = append(f.Rules, rules...)
 		if comment != "" {
-			for _, r := range rules {
+			for _, r := range f.Rules[n0:] {
 				r.Extras.Comment = comment
 			}
 			comment = ""
 		}
-		f.Rules = append(f.Rules, rules...)
 	}
 	if typ == "" {
 		typ = "remark"
@@ -149,7 +149,7 @@ func (p *state) protocol(c *aclCtx, i int) (svcSpec, int, error) {
 		}
 		nt := c.ts[i+1]
 		name := nt.s
-		s.refs = []string{name}
+		s.refs = p.ref1(name)
 		s.pp = ppAny
 		pos := p.pos(c.num, nt.col)
 		if t.s == "object" {
@@ -183,6 +183,9 @@ func (p *state) protocol(c *aclCtx, i int) (svcSpec, int, error) {
 		}
 		return s, i + 2, nil
 	}
+	if cached, ok := p.protoCache[t.s]; ok {
+		return cached, i + 1, nil
+	}
 	protos, pp, icmp, v6, ok := protoSpec(t.s)
 	if !ok {
 		return s, i, p.errf(c.num, t, "unknown protocol %q", t.s)
@@ -190,6 +193,7 @@ func (p *state) protocol(c *aclCtx, i int) (svcSpec, int, error) {
 	s.alts = []svcAlt{{protos: protos}}
 	s.pp, s.icmp, s.v6 = pp, icmp, v6
 	s.ports = protos != nil && (pp != ppAny || protos.Contains(policy.ProtoSCTP))
+	p.protoCache[t.s] = s
 	return s, i + 1, nil
 }
 
@@ -265,13 +269,13 @@ func (p *state) address(c *aclCtx, i int, what string) (policy.AddrMatch, int, e
 		if i+1 >= len(c.ts) {
 			return am, i, p.missing(c, "host address")
 		}
-		a, ok := p.parseIP(c.ts[i+1].s)
+		a, alias, ok := p.parseIPAlias(c.ts[i+1].s)
 		if !ok {
 			return am, i, p.errf(c.num, c.ts[i+1], "bad host address %q", c.ts[i+1].s)
 		}
 		am.Set = p.prefixSet(netip.PrefixFrom(a, a.BitLen()))
-		if _, isName := p.names[c.ts[i+1].s]; isName {
-			am.Refs = []string{c.ts[i+1].s}
+		if alias {
+			am.Refs = p.ref1(c.ts[i+1].s)
 		}
 		return am, i + 2, nil
 	case "interface":
@@ -299,7 +303,7 @@ func (p *state) address(c *aclCtx, i int, what string) (policy.AddrMatch, int, e
 			return am, i, p.missing(c, t.s+" name")
 		}
 		nt := c.ts[i+1]
-		am.Refs = []string{nt.s}
+		am.Refs = p.ref1(nt.s)
 		var d *objDef
 		want := okNetObj
 		if t.s == "object" {
@@ -337,16 +341,17 @@ func (p *state) address(c *aclCtx, i int, what string) (policy.AddrMatch, int, e
 		am.Set = p.prefixSet(pf.Masked())
 		return am, i + 1, nil
 	}
-	if _, ok := p.parseIP(t.s); !ok {
+	a, alias, ok := p.parseIPAlias(t.s)
+	if !ok {
 		return am, i, p.errf(c.num, t, "expected %s address, found %q", what, t.s)
 	}
-	pf, n, err := p.addrMask(c.ts, i, c.num)
+	pf, n, err := p.addrMaskFrom(a, c.ts, i, c.num)
 	if err != nil {
 		return am, i, err
 	}
 	am.Set = p.prefixSet(pf)
-	if _, isName := p.names[t.s]; isName {
-		am.Refs = []string{t.s}
+	if alias {
+		am.Refs = p.ref1(t.s)
 	}
 	return am, n, nil
 }
@@ -402,7 +407,7 @@ func (p *state) portArg(c *aclCtx, i int, s *svcSpec, src bool, m *policy.Match)
 	return r, n, nil
 }
 
-func (p *state) extended(c *aclCtx, i int, name string) ([]*policy.Rule, error) {
+func (p *state) extended(c *aclCtx, i int, name string, out []*policy.Rule) ([]*policy.Rule, error) {
 	act, err := p.action(c, i)
 	if err != nil {
 		return nil, err
@@ -483,7 +488,7 @@ func (p *state) extended(c *aclCtx, i int, name string) ([]*policy.Rule, error) 
 	if err != nil {
 		return nil, err
 	}
-	return p.expand(c, name, act, m, s.alts, srcPorts, dstPorts, icmpT, icmpC, extras, inactive), nil
+	return p.expand(c, name, act, m, s.alts, srcPorts, dstPorts, icmpT, icmpC, extras, inactive, out), nil
 }
 
 // options parses the trailing "log [LEVEL] [interval S] | log disable |
@@ -533,11 +538,15 @@ func (p *state) options(c *aclCtx, i int, x *policy.Extras) (bool, error) {
 			nt := c.ts[i+1]
 			x.TimeRange = nt.s
 			pos := p.pos(c.num, nt.col)
-			if !p.timeRange[nt.s] {
+			// Time ranges are kept (Extras.TimeRange) and reported once
+			// per name: entries are evaluated as always active.
+			if defined, ok := p.timeRange[nt.s]; !ok {
 				p.undefined("time-range", nt.s, pos)
 				p.cfg.Warnf(pos, "time-range %q is not defined; the entry is evaluated as always active", nt.s)
-			} else {
-				p.cfg.Warnf(pos, "time-range %q is kept but not evaluated: the entry is treated as always active", nt.s)
+				p.timeRange[nt.s] = false
+			} else if defined {
+				p.cfg.Warnf(pos, "time-range %q is kept but not evaluated: entries using it are treated as always active", nt.s)
+				p.timeRange[nt.s] = false
 			}
 			i += 2
 		case "inactive":
@@ -576,7 +585,7 @@ func intersect(a, b *policy.Ranges) *policy.Ranges {
 // number). First-match order is preserved because the alternatives are
 // adjacent and share the action.
 func (p *state) expand(c *aclCtx, name string, act policy.Action, m policy.Match, alts []svcAlt,
-	srcPorts, dstPorts, icmpT, icmpC *policy.Ranges, x policy.Extras, inactive bool) []*policy.Rule {
+	srcPorts, dstPorts, icmpT, icmpC *policy.Ranges, x policy.Extras, inactive bool, out []*policy.Rule) []*policy.Rule {
 	pos := p.pos(c.num, 1)
 	if len(m.Unresolved) > 0 {
 		alts = nil
@@ -586,21 +595,22 @@ func (p *state) expand(c *aclCtx, name string, act policy.Action, m policy.Match
 		// (an empty protocol set; policy.Match does not evaluate
 		// Unresolved by itself).
 		m.Protocols = &policy.Ranges{}
-		return []*policy.Rule{{Name: name, Pos: pos, Match: m, Action: act, Inactive: inactive, Extras: x}}
+		r := p.newRule()
+		*r = policy.Rule{Name: name, Pos: pos, Match: m, Action: act, Inactive: inactive, Extras: x}
+		return append(out, r)
 	}
-	rules := make([]*policy.Rule, len(alts))
-	rs := make([]policy.Rule, len(alts))
-	for k, alt := range alts {
+	for _, alt := range alts {
 		mm := m
 		mm.Protocols = alt.protos
 		mm.SrcPorts = intersect(alt.src, srcPorts)
 		mm.DstPorts = intersect(alt.dst, dstPorts)
 		mm.ICMPTypes = intersect(alt.icmpT, icmpT)
 		mm.ICMPCodes = intersect(alt.icmpC, icmpC)
-		rs[k] = policy.Rule{Name: name, Pos: pos, Match: mm, Action: act, Inactive: inactive, Extras: x}
-		rules[k] = &rs[k]
+		r := p.newRule()
+		*r = policy.Rule{Name: name, Pos: pos, Match: mm, Action: act, Inactive: inactive, Extras: x}
+		out = append(out, r)
 	}
-	return rules
+	return out
 }
 
 // standard parses "standard permit|deny ADDR". ASA standard ACLs (route

@@ -498,8 +498,8 @@ func TestCorpus(t *testing.T) {
 
 func TestDetect(t *testing.T) {
 	cases := map[string]int{
-		"ASA Version 9.8(2)\nhostname x\n":                                     100,
-		": Saved\n:\nPIX Version 6.3(5)\n":                                     100,
+		"ASA Version 9.8(2)\nhostname x\n":                                    100,
+		": Saved\n:\nPIX Version 6.3(5)\n":                                    100,
 		"interface Gi0/0\n nameif outside\n":                                  80,
 		"hostname x\naccess-group OUT in interface outside\n":                 80,
 		"access-list A extended permit ip any4 any4\n":                        80,
@@ -509,11 +509,11 @@ func TestDetect(t *testing.T) {
 		"key: value\nlist:\n  - access-list\n":                                0,
 		"hostname r1\nip access-list extended X\n permit tcp any any eq 22\n": 0,
 		"hostname r1\naccess-list X extended permit tcp any any eq 22\nobject-group network G\n host 1.1.1.1\ninterface Gi0/0\n ip access-group X in\n": 0,
-		"access-list 101 permit ip any any\n":                                                    0,
+		"access-list 101 permit ip any any\n":                                                      0,
 		"firewall {\n    family inet {\n        filter F {\n            term t { then accept; }\n": 0,
-		"set firewall family inet filter F term t then accept\n":                                 0,
-		"*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\nCOMMIT\n":            0,
-		"table inet filter {\n  chain input {\n    type filter hook input priority 0;\n  }\n}\n": 0,
+		"set firewall family inet filter F term t then accept\n":                                   0,
+		"*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\nCOMMIT\n":             0,
+		"table inet filter {\n  chain input {\n    type filter hook input priority 0;\n  }\n}\n":   0,
 	}
 	for in, want := range cases {
 		if got := Detect([]byte(in)); got != want {

@@ -2,6 +2,7 @@ package asa
 
 import (
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/fwpol/fwpol/parser"
@@ -154,21 +155,57 @@ type state struct {
 
 	toks     []tok
 	setCache map[netip.Prefix]*policy.AddrSet
+
+	// Allocation savers: rules share immutable values.
+	portCache  map[uint64]*policy.Ranges
+	refCache   map[string][]string
+	protoCache map[string]svcSpec
+	ruleSlab   []policy.Rule
+	ruleNames  []string
+}
+
+func (p *state) newRule() *policy.Rule {
+	if len(p.ruleSlab) == 0 {
+		p.ruleSlab = make([]policy.Rule, 256)
+	}
+	r := &p.ruleSlab[0]
+	p.ruleSlab = p.ruleSlab[1:]
+	return r
+}
+
+func (p *state) ruleName(idx int) string {
+	for len(p.ruleNames) <= idx {
+		p.ruleNames = append(p.ruleNames, strconv.Itoa(len(p.ruleNames)+1))
+	}
+	return p.ruleNames[idx]
+}
+
+// ref1 returns a shared one-element reference list.
+func (p *state) ref1(name string) []string {
+	if r, ok := p.refCache[name]; ok {
+		return r
+	}
+	r := []string{name}
+	p.refCache[name] = r
+	return r
 }
 
 func newParser(file string, data []byte) *state {
 	return &state{
-		file:      file,
-		src:       string(data),
-		cfg:       &policy.Config{File: file, Vendor: "asa", Format: "asa"},
-		names:     map[string]netip.Addr{},
-		ifaces:    map[string]*iface{},
-		objs:      map[string]*objDef{},
-		groups:    map[string]*objDef{},
-		acls:      map[string]*aclDef{},
-		timeRange: map[string]bool{},
-		toks:      make([]tok, 0, 32),
-		setCache:  map[netip.Prefix]*policy.AddrSet{},
+		file:       file,
+		src:        string(data),
+		cfg:        &policy.Config{File: file, Vendor: "asa", Format: "asa"},
+		names:      map[string]netip.Addr{},
+		ifaces:     map[string]*iface{},
+		objs:       map[string]*objDef{},
+		groups:     map[string]*objDef{},
+		acls:       map[string]*aclDef{},
+		timeRange:  map[string]bool{},
+		toks:       make([]tok, 0, 32),
+		setCache:   map[netip.Prefix]*policy.AddrSet{},
+		portCache:  map[uint64]*policy.Ranges{},
+		refCache:   map[string][]string{},
+		protoCache: map[string]svcSpec{},
 	}
 }
 
@@ -281,13 +318,19 @@ func (p *state) topLine(line string, num int) error {
 
 // parseIP parses an IPv4/IPv6 literal or a "name" alias.
 func (p *state) parseIP(s string) (netip.Addr, bool) {
+	a, _, ok := p.parseIPAlias(s)
+	return a, ok
+}
+
+// parseIPAlias is parseIP that also reports whether s was a "name" alias.
+func (p *state) parseIPAlias(s string) (a netip.Addr, alias, ok bool) {
 	if len(s) > 0 && (s[0] >= '0' && s[0] <= '9' || strings.IndexByte(s, ':') >= 0) {
 		if a, err := netip.ParseAddr(s); err == nil && a.Zone() == "" {
-			return a, true
+			return a, false, true
 		}
 	}
-	a, ok := p.names[s]
-	return a, ok
+	a, ok = p.names[s]
+	return a, ok, ok
 }
 
 func (p *state) scanName(ts []tok, num int) error {
@@ -660,6 +703,12 @@ func (p *state) addrMask(ts []tok, i, num int) (netip.Prefix, int, error) {
 	if !ok {
 		return netip.Prefix{}, i, p.errf(num, t, "bad address %q", t.s)
 	}
+	return p.addrMaskFrom(a, ts, i, num)
+}
+
+// addrMaskFrom is addrMask for an already parsed address a = ts[i].
+func (p *state) addrMaskFrom(a netip.Addr, ts []tok, i, num int) (netip.Prefix, int, error) {
+	t := ts[i]
 	if a.Is6() {
 		return netip.PrefixFrom(a, 128), i + 1, nil
 	}
@@ -702,7 +751,22 @@ func tcpUDP() *policy.Ranges {
 	return &r
 }
 
-func single(v uint16) *policy.Ranges { r := policy.Single(v); return &r }
+// smallSingles holds the shared single-value sets 0..255 (protocols, ICMP
+// types and codes, low ports). Parsed rules share these immutable values.
+var smallSingles = func() (t [256]policy.Ranges) {
+	for i := range t {
+		t[i] = policy.Single(uint16(i))
+	}
+	return
+}()
+
+func single(v uint16) *policy.Ranges {
+	if v < 256 {
+		return &smallSingles[v]
+	}
+	r := policy.Single(v)
+	return &r
+}
 
 // protoSpec resolves a protocol word of a service spec: its protocol set (nil
 // = ip, any protocol), its port-name table and whether it is ICMP (v6).
@@ -800,82 +864,96 @@ func (p *state) parsePortOp(ts []tok, i, num int, pp portProto) (*policy.Ranges,
 		return nil, i, nil
 	}
 	op := ts[i]
-	port := func(j int) (uint16, error) {
-		if j >= len(ts) {
-			return 0, parser.Errorf(p.pos(num, endCol("", ts)), "%s: missing port", op.s)
-		}
-		n, ok := lookupPort(ts[j].s, pp)
-		if !ok {
-			return 0, p.errf(num, ts[j], "unknown port %q", ts[j].s)
-		}
-		return n, nil
-	}
-	var r policy.Ranges
+	var code uint64
+	nargs := 1
 	switch op.s {
 	case "eq":
-		n, err := port(i + 1)
-		if err != nil {
-			return nil, i, err
-		}
-		r = policy.Single(n)
+		code = 1
 	case "neq":
-		n, err := port(i + 1)
-		if err != nil {
-			return nil, i, err
-		}
-		r = policy.Single(n).Complement(policy.MaxPort)
+		code = 2
 	case "lt":
-		n, err := port(i + 1)
-		if err != nil {
-			return nil, i, err
-		}
-		if n == 0 {
-			r = policy.Ranges{}
-		} else {
-			r = policy.NewRanges(policy.Range{Lo: 0, Hi: n - 1})
-		}
+		code = 3
 	case "gt":
-		n, err := port(i + 1)
-		if err != nil {
-			return nil, i, err
-		}
-		if n == policy.MaxPort {
-			r = policy.Ranges{}
-		} else {
-			r = policy.NewRanges(policy.Range{Lo: n + 1, Hi: policy.MaxPort})
-		}
+		code = 4
 	case "range":
-		a, err := port(i + 1)
-		if err != nil {
-			return nil, i, err
-		}
-		b, err := port(i + 2)
-		if err != nil {
-			return nil, i, err
-		}
-		if b < a {
-			return nil, i, p.errf(num, ts[i+2], "range: end %d below start %d", b, a)
-		}
-		r = policy.NewRanges(policy.Range{Lo: a, Hi: b})
-		return &r, i + 3, nil
+		code, nargs = 5, 2
 	default:
 		return nil, i, nil
 	}
-	return &r, i + 2, nil
+	var args [2]uint16
+	for k := 0; k < nargs; k++ {
+		j := i + 1 + k
+		if j >= len(ts) {
+			return nil, i, parser.Errorf(p.pos(num, endCol("", ts)), "%s: missing port", op.s)
+		}
+		n, ok := lookupPort(ts[j].s, pp)
+		if !ok {
+			return nil, i, p.errf(num, ts[j], "unknown port %q", ts[j].s)
+		}
+		args[k] = n
+	}
+	a, b := args[0], args[1]
+	if code == 5 && b < a {
+		return nil, i, p.errf(num, ts[i+2], "range: end %d below start %d", b, a)
+	}
+	next := i + 1 + nargs
+	key := code<<32 | uint64(a)<<16 | uint64(b)
+	if r, ok := p.portCache[key]; ok {
+		return r, next, nil
+	}
+	var r policy.Ranges
+	switch code {
+	case 1:
+		r = policy.Single(a)
+	case 2:
+		r = policy.Single(a).Complement(policy.MaxPort)
+	case 3:
+		r = policy.Ranges{}
+		if a > 0 {
+			r = policy.NewRanges(policy.Range{Lo: 0, Hi: a - 1})
+		}
+	case 4:
+		r = policy.Ranges{}
+		if a < policy.MaxPort {
+			r = policy.NewRanges(policy.Range{Lo: a + 1, Hi: policy.MaxPort})
+		}
+	case 5:
+		r = policy.NewRanges(policy.Range{Lo: a, Hi: b})
+	}
+	p.portCache[key] = &r
+	return &r, next, nil
 }
 
 // scanACL files an access-list line under its ACL, honouring "line N"
 // insertion; the ACE itself is parsed in phase two, once every object is known.
 func (p *state) scanACL(line string, num int) error {
-	ts := split(line, p.toks)
-	p.toks = ts
-	if len(ts) < 3 {
-		if len(ts) == 2 {
-			return p.errf(num, ts[1], "access-list %s: incomplete statement", ts[1].s)
+	// Only the name and an optional "line N" matter now; split just the
+	// first four words.
+	var w [4]tok
+	n := 0
+	for i := 0; i < len(line) && n < len(w); {
+		c := line[i]
+		if c == ' ' || c == '\t' {
+			i++
+			continue
 		}
-		return p.errf(num, ts[0], "access-list: missing name")
+		if c == '!' {
+			break
+		}
+		start := i
+		for i < len(line) && line[i] != ' ' && line[i] != '\t' {
+			i++
+		}
+		w[n] = tok{line[start:i], start + 1}
+		n++
 	}
-	name := ts[1].s
+	if n < 3 {
+		if n == 2 {
+			return p.errf(num, w[1], "access-list %s: incomplete statement", w[1].s)
+		}
+		return p.errf(num, w[0], "access-list: missing name")
+	}
+	name := w[1].s
 	switch name {
 	case "alert-interval", "deny-flow-max", "compiled", "log-update-interval":
 		return nil // global access-list settings
@@ -887,15 +965,15 @@ func (p *state) scanACL(line string, num int) error {
 		p.aclOrder = append(p.aclOrder, d)
 	}
 	l := aclLine{line, num}
-	if ts[2].s == "line" && len(ts) > 3 {
-		n, ok := atoiU(ts[3].s, 1<<20)
-		if !ok || n == 0 {
-			return p.errf(num, ts[3], "access-list line: bad line number %q", ts[3].s)
+	if w[2].s == "line" && n > 3 {
+		k, ok := atoiU(w[3].s, 1<<20)
+		if !ok || k == 0 {
+			return p.errf(num, w[3], "access-list line: bad line number %q", w[3].s)
 		}
-		if int(n) <= len(d.lines) {
+		if int(k) <= len(d.lines) {
 			d.lines = append(d.lines, aclLine{})
-			copy(d.lines[n:], d.lines[n-1:])
-			d.lines[n-1] = l
+			copy(d.lines[k:], d.lines[k-1:])
+			d.lines[k-1] = l
 			return nil
 		}
 	}
