@@ -285,6 +285,9 @@ func (p *state) address(c *aclCtx, i int, what string) (policy.AddrMatch, int, e
 		nt := c.ts[i+1]
 		am.Refs = []string{"interface " + nt.s}
 		ifc := p.ifaces[nt.s]
+		if ifc == nil && len(p.ifaces) > 0 {
+			p.undefined("interface", nt.s, p.pos(c.num, nt.col))
+		}
 		if ifc == nil || len(ifc.addrs) == 0 {
 			// The interface keyword means the interface's own address; it
 			// is unknown here (no such nameif, or a DHCP/PPPoE address).

@@ -687,6 +687,19 @@ func FuzzParse(f *testing.F) {
 	var gen bytes.Buffer
 	GenerateConfig(&gen, 30, 1)
 	f.Add(gen.Bytes())
+	for _, s := range []string{
+		"access-list A extended permit tcp any eq 80 host 1.2.3.4 range 1 2 log 3 interval 5\n",
+		"access-list A line 1 extended deny object-group G any any inactive\n",
+		"access-list A extended permit icmp any4 any6 3 1 time-range T\n",
+		"access-list A standard permit 10.0.0.0 255.0.0.0\naccess-list A remark x\n",
+		"access-list A webtype permit url http://x/*\naccess-list A ethertype deny bpdu\n",
+		"access-list A extended permit ip user-group D\\g security-group tag 5 any any\n",
+		"object-group service S tcp\n port-object neq 5\n group-object S\naccess-list A extended permit tcp any object-group S any\n",
+		"object network O\n range 10.0.0.9 10.0.0.1\n",
+		"access-group A in interface x control-plane\naccess-group B global\n",
+	} {
+		f.Add([]byte(s))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		Detect(data)
 		c, err := Parse("fuzz.cfg", data)

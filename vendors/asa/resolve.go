@@ -133,6 +133,7 @@ func (p *state) resolveDef(d *objDef) {
 			d.rAlts = append(d.rAlts, m.rAlts...)
 			d.unres = appendUniq(d.unres, m.unres...)
 		}
+		d.rAlts = dedupAlts(d.rAlts)
 	case okProtoGroup:
 		anyProto := len(d.alts) > 0
 		d.rPort = d.ports
@@ -163,6 +164,25 @@ func (p *state) resolveDef(d *objDef) {
 			d.rPort = d.rPort.Union(m.rPort)
 		}
 	}
+}
+
+// dedupAlts drops repeated alternatives. Alternatives reached twice through
+// nested groups (diamonds, repeated group-object lines) share their pointers,
+// so comparing them as values removes the repeats; without this, nesting
+// could multiply the alternatives exponentially.
+func dedupAlts(alts []svcAlt) []svcAlt {
+	if len(alts) < 2 {
+		return alts
+	}
+	seen := make(map[svcAlt]bool, len(alts))
+	out := alts[:0:0]
+	for _, a := range alts {
+		if !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 func typeProtos(pp portProto) *policy.Ranges {
@@ -230,6 +250,7 @@ func (p *state) bindings() error {
 				}
 			}
 			if _, ok := p.ifaces[b.Target]; !ok && len(p.ifaces) > 0 {
+				p.undefined("interface", b.Target, p.pos(l.num, ts[4].col))
 				p.cfg.Warnf(p.pos(l.num, ts[4].col), "access-group %s: no interface has nameif %q", name, b.Target)
 			}
 		default:
