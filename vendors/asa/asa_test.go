@@ -737,3 +737,34 @@ func BenchmarkParse(b *testing.B) {
 	}
 	b.ReportMetric(float64(lines)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
 }
+
+func TestPIXAndWebtypeAndLog(t *testing.T) {
+	c := parseString(t, `PIX Version 6.3(5)
+hostname pix
+access-list outside_in permit tcp any host 192.0.2.1 eq www log disable
+access-list outside_in deny icmp any any log informational interval 10
+access-list WEB webtype permit url http://intranet/*
+access-list WEB webtype permit tcp host 10.0.0.5 eq 8080
+`)
+	if c.Format != "pix" {
+		t.Errorf("format %q", c.Format)
+	}
+	checkDecide(t, c, "outside_in", []decideCase{
+		{"www", fl(tcp, "1.1.1.1", "192.0.2.1", 1, 80), policy.Permit, "1"},
+		{"icmp", fl(icmp, "1.1.1.1", "192.0.2.1", 0, 8), policy.Deny, "2"},
+	})
+	rs := c.Filter("outside_in").Rules
+	if rs[0].Extras.Log || rs[0].Extras.Vendor["log"] != "disable" {
+		t.Errorf("log disable: %+v", rs[0].Extras)
+	}
+	if !rs[1].Extras.Log || rs[1].Extras.Vendor["log"] != "informational interval 10" {
+		t.Errorf("log level: %+v", rs[1].Extras)
+	}
+	checkDecide(t, c, "WEB", []decideCase{
+		{"url entries match no flow", fl(tcp, "1.1.1.1", "10.0.0.6", 1, 80), policy.Deny, ""},
+		{"tcp entry", fl(tcp, "1.1.1.1", "10.0.0.5", 1, 8080), policy.Permit, "2"},
+	})
+	if f := c.Filter("WEB"); f.Meta["type"] != "webtype" || strings.Join(f.Rules[0].Match.Unresolved, ",") != "url http://intranet/*" {
+		t.Errorf("webtype %+v", f.Rules[0].Match)
+	}
+}

@@ -147,6 +147,7 @@ type state struct {
 	acls      map[string]*aclDef
 	aclOrder  []*aclDef
 	agroups   []agLine
+	lastACL   *aclDef
 	timeRange map[string]bool
 
 	blk      blockKind
@@ -958,12 +959,16 @@ func (p *state) scanACL(line string, num int) error {
 	case "alert-interval", "deny-flow-max", "compiled", "log-update-interval":
 		return nil // global access-list settings
 	}
-	d := p.acls[name]
+	d := p.lastACL
+	if d == nil || d.name != name {
+		d = p.acls[name]
+	}
 	if d == nil {
 		d = &aclDef{name: name, pos: p.pos(num, 1)}
 		p.acls[name] = d
 		p.aclOrder = append(p.aclOrder, d)
 	}
+	p.lastACL = d
 	l := aclLine{line, num}
 	if w[2].s == "line" && n > 3 {
 		k, ok := atoiU(w[3].s, 1<<20)
