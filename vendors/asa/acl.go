@@ -46,7 +46,9 @@ func (p *state) buildACL(a *aclDef) error {
 			}
 			comment += text
 			continue
-		case "extended":
+		case "extended", "advanced":
+			// "advanced" is the FTD (Firepower Threat Defense) form.
+			lineTyp = "extended"
 			f.Rules, err = p.extended(c, i+1, name, f.Rules)
 		case "permit", "deny":
 			// PIX 6 syntax without the "extended" keyword.
@@ -93,7 +95,8 @@ func (p *state) action(c *aclCtx, i int) (policy.Action, error) {
 		return 0, parser.Errorf(p.pos(c.num, endCol(c.line, c.ts)), "missing permit or deny")
 	}
 	switch c.ts[i].s {
-	case "permit":
+	case "permit", "trust":
+		// FTD "trust" passes the flow without further inspection.
 		return policy.Permit, nil
 	case "deny":
 		return policy.Deny, nil
@@ -210,7 +213,7 @@ func (p *state) unresolvedSvc(s *svcSpec, kind, name string, pos policy.Pos, wro
 }
 
 func isOption(s string) bool {
-	return s == "log" || s == "time-range" || s == "inactive"
+	return s == "log" || s == "time-range" || s == "inactive" || s == "rule-id" || s == "event-log"
 }
 
 // addrStart reports whether s can begin an address argument.
@@ -226,10 +229,22 @@ func (p *state) addrStart(s string) bool {
 // identity consumes identity-firewall and TrustSec arguments before an
 // address. They depend on run-time user/SGT mappings a flow does not carry,
 // so a rule using them is recorded as unresolved (matches nothing).
-func (p *state) identity(c *aclCtx, i int, m *policy.Match) int {
+//
+// FTD "advanced" entries may also carry "ifc NAME" (the ingress interface
+// before the source, the egress interface before the destination), which
+// is an exact interface condition.
+func (p *state) identity(c *aclCtx, i int, m *policy.Match, dst bool) int {
 	for i+1 < len(c.ts) {
 		t := c.ts[i]
 		switch t.s {
+		case "ifc":
+			if dst {
+				m.OutIface = c.ts[i+1].s
+			} else {
+				m.InIface = c.ts[i+1].s
+			}
+			i += 2
+			continue
 		case "user", "user-group", "object-group-user", "object-group-security":
 		case "security-group":
 			if i+2 < len(c.ts) {
@@ -426,7 +441,7 @@ func (p *state) extended(c *aclCtx, i int, name string, out []*policy.Rule) ([]*
 		m.ServiceRefs = append(m.ServiceRefs, s.refs...)
 	}
 	m.Unresolved = append(m.Unresolved, s.unres...)
-	i = p.identity(c, i, &m)
+	i = p.identity(c, i, &m, false)
 	if m.Src, i, err = p.address(c, i, "source"); err != nil {
 		return nil, err
 	}
@@ -436,7 +451,7 @@ func (p *state) extended(c *aclCtx, i int, name string, out []*policy.Rule) ([]*
 			return nil, err
 		}
 	}
-	i = p.identity(c, i, &m)
+	i = p.identity(c, i, &m, true)
 	if m.Dst, i, err = p.address(c, i, "destination"); err != nil {
 		return nil, err
 	}
@@ -555,6 +570,16 @@ func (p *state) options(c *aclCtx, i int, x *policy.Extras) (bool, error) {
 		case "inactive":
 			inactive = true
 			i++
+		case "rule-id", "event-log":
+			// FTD annotations, kept verbatim.
+			if i+1 >= len(c.ts) {
+				return false, p.missing(c, t.s+" value")
+			}
+			if x.Vendor == nil {
+				x.Vendor = map[string]string{}
+			}
+			x.Vendor[t.s] = c.ts[i+1].s
+			i += 2
 		default:
 			return false, p.errf(c.num, t, "unexpected %q", t.s)
 		}

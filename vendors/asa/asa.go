@@ -31,7 +31,7 @@ var Vendor = vendors.Vendor{Name: "asa", Detect: Detect, Parse: Parse}
 const detectWindow = 64 << 10
 
 // Detect scores data: 100 for an "ASA Version"/"PIX Version"/"FWSM Version"
-// header, 80 for ASA-only syntax (nameif, security-level, any4/any6,
+// (or FTD "NGFW Version") header, 80 for ASA-only syntax (nameif, security-level, any4/any6,
 // "object network", "access-group NAME in interface IF"), else 0. IOS also
 // accepts "access-list NAME extended" and "object-group network", so those
 // alone are not ASA signals.
@@ -51,7 +51,7 @@ func Detect(data []byte) int {
 		if len(line) == 0 {
 			continue
 		}
-		if hasPrefixes(line, "ASA Version ", "PIX Version ", "FWSM Version ") {
+		if hasPrefixes(line, "ASA Version ", "PIX Version ", "FWSM Version ", "NGFW Version ") {
 			return 100
 		}
 		t := bytes.TrimLeft(line, " \t")

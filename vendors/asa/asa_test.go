@@ -768,3 +768,23 @@ access-list WEB webtype permit tcp host 10.0.0.5 eq 8080
 		t.Errorf("webtype %+v", f.Rules[0].Match)
 	}
 }
+
+func TestFTDAdvanced(t *testing.T) {
+	c := parseString(t, `NGFW Version 7.0.1
+access-list CSM_FW_ACL_ remark rule-id 268434432: ACCESS POLICY: p - Default
+access-list CSM_FW_ACL_ advanced trust tcp ifc inside any ifc outside any eq https rule-id 268434433 event-log flow-end
+access-list CSM_FW_ACL_ advanced permit ip any any rule-id 268434432
+`)
+	if c.Format != "ngfw" || Detect([]byte("NGFW Version 7.0.1\n")) != 100 {
+		t.Errorf("format %q", c.Format)
+	}
+	r := c.Filter("CSM_FW_ACL_").Rules[0]
+	if r.Name != "2" || r.Match.InIface != "inside" || r.Match.OutIface != "outside" || r.Extras.Vendor["rule-id"] != "268434433" || r.Action != policy.Permit {
+		t.Errorf("advanced rule %+v", r)
+	}
+	f := fl(tcp, "10.0.0.1", "192.0.2.1", 1, 443)
+	f.InIface, f.OutIface = "inside", "outside"
+	if d := c.Decide(c.Filter("CSM_FW_ACL_"), f); d.Rule != r {
+		t.Errorf("ifc flow decided by %+v", d.Rule)
+	}
+}

@@ -275,7 +275,8 @@ func (p *state) topLine(line string, num int) error {
 	case strings.HasPrefix(line, "object"), strings.HasPrefix(line, "name "),
 		strings.HasPrefix(line, "hostname "), strings.HasPrefix(line, "interface "),
 		strings.HasPrefix(line, "time-range "), strings.HasPrefix(line, "ASA Version"),
-		strings.HasPrefix(line, "PIX Version"), strings.HasPrefix(line, "FWSM Version"):
+		strings.HasPrefix(line, "PIX Version"), strings.HasPrefix(line, "FWSM Version"),
+		strings.HasPrefix(line, "NGFW Version"):
 	default:
 		p.blk = blkSkip
 		return nil
@@ -290,7 +291,7 @@ func (p *state) topLine(line string, num int) error {
 		if len(ts) >= 2 {
 			p.cfg.Device = ts[1].s
 		}
-	case "ASA", "PIX", "FWSM":
+	case "ASA", "PIX", "FWSM", "NGFW":
 		if len(ts) >= 3 && ts[1].s == "Version" {
 			p.cfg.Format = strings.ToLower(ts[0].s)
 		}
