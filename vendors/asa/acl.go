@@ -17,7 +17,7 @@ type aclCtx struct {
 
 func (p *state) buildACL(a *aclDef) error {
 	f := &policy.Filter{Name: a.name, Kind: "acl", Family: policy.FamilyAny, Entry: true,
-		Default: policy.Deny, Pos: a.pos}
+		Default: policy.Deny, Pos: a.pos, Rules: make([]*policy.Rule, 0, len(a.lines))}
 	var comment string
 	typ := ""
 	buf := make([]tok, 0, 32)
@@ -624,18 +624,22 @@ func (p *state) expand(c *aclCtx, name string, act policy.Action, m policy.Match
 		// Unresolved by itself).
 		m.Protocols = &policy.Ranges{}
 		r := p.newRule()
-		*r = policy.Rule{Name: name, Pos: pos, Match: m, Action: act, Inactive: inactive, Extras: x}
+		r.Name, r.Pos, r.Match, r.Action, r.Inactive, r.Extras = name, pos, m, act, inactive, x
 		return append(out, r)
 	}
-	for _, alt := range alts {
-		mm := m
+	for k := range alts {
+		alt := &alts[k]
+		// Slab rules are zeroed: set fields in place instead of copying a
+		// whole Rule.
+		r := p.newRule()
+		r.Name, r.Pos, r.Action, r.Inactive, r.Extras = name, pos, act, inactive, x
+		r.Match = m
+		mm := &r.Match
 		mm.Protocols = alt.protos
 		mm.SrcPorts = intersect(alt.src, srcPorts)
 		mm.DstPorts = intersect(alt.dst, dstPorts)
 		mm.ICMPTypes = intersect(alt.icmpT, icmpT)
 		mm.ICMPCodes = intersect(alt.icmpC, icmpC)
-		r := p.newRule()
-		*r = policy.Rule{Name: name, Pos: pos, Match: mm, Action: act, Inactive: inactive, Extras: x}
 		out = append(out, r)
 	}
 	return out
