@@ -788,3 +788,44 @@ access-list CSM_FW_ACL_ advanced permit ip any any rule-id 268434432
 		t.Errorf("ifc flow decided by %+v", d.Rule)
 	}
 }
+
+func TestObjectNetworkKinds(t *testing.T) {
+	c := parseString(t, `name 10.1.0.0 branch-net
+name 10.9.9.9 jump
+object network R
+ range 10.0.0.10 10.0.0.20
+object network H
+ host 10.0.0.99
+object network S
+ subnet 10.5.0.0 255.255.255.128
+object network F
+ fqdn www.example.com
+access-list A extended permit tcp any object R eq 22
+access-list A extended permit tcp any object H eq 22
+access-list A extended permit tcp any object S eq 22
+access-list A extended permit tcp any object F eq 22
+access-list A extended permit tcp branch-net 255.255.0.0 host jump eq 22
+`)
+	P, D := policy.Permit, policy.Deny
+	checkDecide(t, c, "A", []decideCase{
+		{"range start", fl(tcp, "1.1.1.1", "10.0.0.10", 1, 22), P, "1"},
+		{"range end", fl(tcp, "1.1.1.1", "10.0.0.20", 1, 22), P, "1"},
+		{"range after", fl(tcp, "1.1.1.1", "10.0.0.21", 1, 22), D, ""},
+		{"host", fl(tcp, "1.1.1.1", "10.0.0.99", 1, 22), P, "2"},
+		{"subnet /25", fl(tcp, "1.1.1.1", "10.5.0.127", 1, 22), P, "3"},
+		{"subnet /25 outside", fl(tcp, "1.1.1.1", "10.5.0.128", 1, 22), D, ""},
+		{"fqdn matches nothing", fl(tcp, "1.1.1.1", "93.184.216.34", 1, 22), D, ""},
+		{"name aliases", fl(tcp, "10.1.200.3", "10.9.9.9", 1, 22), P, "5"},
+		{"name alias mask", fl(tcp, "10.2.0.3", "10.9.9.9", 1, 22), D, ""},
+	})
+	r := c.Filter("A").Rules[4]
+	if strings.Join(r.Match.Src.Refs, ",") != "branch-net" || strings.Join(r.Match.Dst.Refs, ",") != "jump" {
+		t.Errorf("alias refs %v %v", r.Match.Src.Refs, r.Match.Dst.Refs)
+	}
+	if r := c.Filter("A").Rules[3]; strings.Join(r.Match.Dst.Unresolved, ",") != "F" {
+		t.Errorf("fqdn unresolved %v", r.Match.Dst)
+	}
+	if o := c.Object("F"); o.Unresolved != "fqdn www.example.com" || !o.Addrs.IsEmpty() {
+		t.Errorf("fqdn object %+v", o)
+	}
+}
