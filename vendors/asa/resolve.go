@@ -212,6 +212,17 @@ outer:
 
 // prefixSet returns a shared, immutable set holding one prefix.
 func (p *state) prefixSet(pf netip.Prefix) *policy.AddrSet {
+	if pf.Addr().Is4() && pf.Bits() == 32 {
+		// IPv4 hosts dominate; a uint32-keyed map hashes faster.
+		b := pf.Addr().As4()
+		k := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+		if s, ok := p.hostCache[k]; ok {
+			return s
+		}
+		s := policy.SetOfPrefixes(pf)
+		p.hostCache[k] = s
+		return s
+	}
 	if s, ok := p.setCache[pf]; ok {
 		return s
 	}

@@ -154,8 +154,9 @@ type state struct {
 	cur      *objDef
 	curIface *iface
 
-	toks     []tok
-	setCache map[netip.Prefix]*policy.AddrSet
+	toks      []tok
+	setCache  map[netip.Prefix]*policy.AddrSet
+	hostCache map[uint32]*policy.AddrSet
 
 	// Allocation savers: rules share immutable values.
 	portCache  map[uint64]*policy.Ranges
@@ -205,6 +206,7 @@ func newParser(file string, data []byte) *state {
 		toks:       make([]tok, 0, 32),
 		setCache:   map[netip.Prefix]*policy.AddrSet{},
 		portCache:  map[uint64]*policy.Ranges{},
+		hostCache:  map[uint32]*policy.AddrSet{},
 		refCache:   map[string][]string{},
 		protoCache: map[string]svcSpec{},
 	}
