@@ -287,6 +287,9 @@ func TestModel(t *testing.T) {
 	if o := obj("ops"); strings.Join(o.Members, ",") != "srv-host,admins" || o.Kind != "object-group-network" {
 		t.Errorf("ops members %v kind %s", o.Members, o.Kind)
 	}
+	if o := obj("web-farm"); strings.Join(o.Members, ",") != "cdn,web-server" {
+		t.Errorf("web-farm members %v (name aliases count as members)", o.Members)
+	}
 	if o := obj("tunnels-all"); o.Kind != "object-group-protocol" || strings.Join(o.Members, ",") != "tunnels" {
 		t.Errorf("tunnels-all %+v", o)
 	}

@@ -81,6 +81,7 @@ func (p *state) resolveDef(d *objDef) {
 	for _, r := range d.refs {
 		d.obj.Members = append(d.obj.Members, r.name)
 	}
+	d.obj.Members = appendUniq(d.obj.Members, d.aliases...)
 	switch d.kind {
 	case okNetObj, okNetGroup:
 		var b policy.AddrSetBuilder

@@ -89,11 +89,12 @@ type objDef struct {
 	svcType portProto // its protocol
 	proto   string    // its protocol keyword
 
-	nets  []netEntry
-	alts  []svcAlt       // service-object / object service / protocol-object
-	ports policy.Ranges  // port-object ranges, or icmp-object types
-	refs  []objRef       // group-object / network-object object / service-object object
-	warnU map[string]int // untyped port-object count (batfish quirk)
+	nets    []netEntry
+	alts    []svcAlt       // service-object / object service / protocol-object
+	ports   policy.Ranges  // port-object ranges, or icmp-object types
+	refs    []objRef       // group-object / network-object object / service-object object
+	aliases []string       // "name" aliases used by network-object lines
+	warnU   map[string]int // untyped port-object count (batfish quirk)
 
 	state uint8 // 0 new, 1 resolving, 2 done
 	set   *policy.AddrSet
@@ -529,6 +530,13 @@ func (p *state) objLine(ts []tok, num int) error {
 				return p.errf(num, ts[i], "network-object: unexpected %q", ts[i].s)
 			}
 			d.nets = append(d.nets, e)
+			// A "name" alias used here is a member reference too (for
+			// unused-object analysis).
+			for _, t := range ts[1:] {
+				if _, ok := p.names[t.s]; ok {
+					d.aliases = append(d.aliases, t.s)
+				}
+			}
 		case "group-object":
 			return p.groupObject(d, ts, num)
 		}
