@@ -1,21 +1,52 @@
-// Package asa parses Cisco ASA (and PIX/FWSM) configurations: access-lists
-// (extended, standard, webtype, ethertype), names, objects, object-groups,
-// interfaces (for the "interface NAME" address) and access-group bindings.
+// Package asa parses Cisco ASA (and PIX, FWSM, FTD "advanced")
+// configurations: access-lists (extended, standard, webtype, ethertype),
+// names, objects, object-groups, interfaces (for the "interface NAME"
+// address) and access-group bindings. Everything else (routing, crypto,
+// NAT, policy-maps, banners ...) is skipped.
 //
 // Device semantics modelled here:
 //   - ACLs are first match with an implicit deny at the end; one filter per
 //     ACL name, Family Any (ASA 9.x ACLs mix IPv4 and IPv6: "any" is both
 //     families, any4 only IPv4, any6 only IPv6).
-//   - Addresses use netmasks ("10.0.0.0 255.0.0.0"), not IOS wildcards.
+//   - Addresses use netmasks ("10.0.0.0 255.0.0.0"), not IOS wildcards; a
+//     non-contiguous mask is an error, host bits outside the mask a warning.
 //   - ASA has no sequence numbers in the configuration; every ACE and every
-//     remark occupies one line number ("access-list X line N"), so rule names
-//     are those 1-based line numbers, remarks included.
-//   - The ASA refuses an ACE (or a group-object line) naming an object that
-//     does not exist, so such an ACE is not on the device: it is kept as a
-//     rule that matches nothing, with a warning and a Config.Undefined entry.
+//     remark occupies one line number ("access-list X line N", which this
+//     parser also honours when inserting), so rule names are those 1-based
+//     line numbers, remarks included. Remarks become the next ACE's comment.
+//   - A service object, service object-group or protocol object-group in
+//     protocol position is a union of (protocol, ports, icmp) alternatives.
+//     A policy.Rule ANDs its fields, so the ACE becomes one rule per
+//     alternative, all with the ACE's name and position (the ASA expands
+//     such ACEs the same way under one line number). A protocol group is a
+//     single alternative with a protocol set.
+//   - Port literals are per protocol (ASA tables: "snmp" is UDP-only, "ssh"
+//     TCP-only, radius is 1645, kerberos 750); a literal invalid for the
+//     protocol is an error, as on the device.
+//   - The ASA refuses an ACE naming an object or object-group that does not
+//     exist, so such an ACE is not on the device: it is kept as a rule that
+//     matches nothing, with a warning and a Config.Undefined entry. A
+//     group-object naming an undefined group is likewise refused: the group
+//     just lacks that member (recorded the same way).
+//   - fqdn objects are resolved by DNS on the device; their addresses are
+//     unknown here, so they contribute nothing (AddrMatch.Unresolved).
+//   - "interface NAME" as an address is the interface's own address(es)
+//     ("ip address", "ipv6 address" of the interface with that nameif);
+//     DHCP/PPPoE or unknown interfaces are unresolved (match nothing).
+//   - Identity-firewall and TrustSec conditions (user, user-group,
+//     security-group ...) depend on run-time mappings a flow lacks; such
+//     ACEs match nothing and are reported. time-range is kept in
+//     Extras.TimeRange and reported; the ACE is evaluated as always active.
+//   - Standard ACLs (route maps, split tunnelling) identify destinations:
+//     their address is matched against the flow's destination. EtherType
+//     ACLs never match IP flows (their filters are not entry filters);
+//     webtype "url" entries do not match IP flows either.
 //   - ASA ACLs have no stateful or fragment keywords (the ASA is stateful
 //     and "established" is not an ACE option), so no ASA ACE sets
 //     Match.NotInitial.
+//
+// Parsed rules share immutable values (port ranges, address sets, reference
+// lists); callers must not modify them in place.
 package asa
 
 import (
