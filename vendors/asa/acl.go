@@ -476,6 +476,9 @@ func (p *state) extended(c *aclCtx, i int, name string, out []*policy.Rule) ([]*
 					p.cfg.Warnf(pos, "object-group %q is not an icmp-type group: the entry matches nothing", nt.s)
 				default:
 					r := d.rPort
+					if s.v6 {
+						r = d.rPort6
+					}
 					if r == nil {
 						r = policy.Ranges{}
 					}

@@ -409,6 +409,14 @@ func TestCorpusNestedGroups(t *testing.T) {
 	if got := c.Filter("X").Rules[0].Match.ICMPTypes.String(); got != "0,3,5,8" {
 		t.Errorf("icmp services %s", got)
 	}
+	c, err = Parse("x", append(data, "\naccess-list X extended permit icmp6 any any object-group services\n"...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// read as ICMPv6: echo-reply 129, unreachable 1, echo 128 (redirect has no ASA icmp6 literal)
+	if got := c.Filter("X").Rules[0].Match.ICMPTypes.String(); got != "1,128-129" {
+		t.Errorf("icmp6 services %s", got)
+	}
 	data, _ = os.ReadFile(filepath.Join(dir, "asa-nested-protocol-object-group"))
 	c, err = Parse("x", append(data, "\naccess-list X extended permit object-group protocols any any\naccess-list X extended permit object-group protocol_undef any any\n"...))
 	if err != nil {

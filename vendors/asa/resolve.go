@@ -115,9 +115,7 @@ func (p *state) resolveDef(d *objDef) {
 		if d.typed && len(d.ports) > 0 {
 			d.rAlts = append(d.rAlts, svcAlt{protos: typeProtos(d.svcType), dst: ptr(d.ports)})
 		}
-		if !d.typed {
-			d.rAlts = append(d.rAlts, d.alts...)
-		}
+		d.rAlts = append(d.rAlts, d.alts...)
 		for _, r := range d.refs {
 			if !r.group && p.objs[r.name] == nil {
 				if alt, ok := predefined(r.name); ok {
@@ -155,7 +153,7 @@ func (p *state) resolveDef(d *objDef) {
 			d.rAlts = []svcAlt{{protos: ptr(d.rPort)}}
 		}
 	case okICMPGroup:
-		d.rPort = d.ports
+		d.rPort, d.rPort6 = d.ports, d.ports6
 		for _, r := range d.refs {
 			m := p.lookupRef(d, r)
 			if m == nil {
@@ -163,6 +161,7 @@ func (p *state) resolveDef(d *objDef) {
 			}
 			p.resolveDef(m)
 			d.rPort = d.rPort.Union(m.rPort)
+			d.rPort6 = d.rPort6.Union(m.rPort6)
 		}
 	}
 }

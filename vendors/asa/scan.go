@@ -90,17 +90,18 @@ type objDef struct {
 	proto   string    // its protocol keyword
 
 	nets    []netEntry
-	alts    []svcAlt       // service-object / object service / protocol-object
-	ports   policy.Ranges  // port-object ranges, or icmp-object types
-	refs    []objRef       // group-object / network-object object / service-object object
-	aliases []string       // "name" aliases used by network-object lines
-	warnU   map[string]int // untyped port-object count (batfish quirk)
+	alts    []svcAlt      // service-object / object service / protocol-object
+	ports   policy.Ranges // port-object ranges, or icmp-object types
+	ports6  policy.Ranges // icmp-object types read as ICMPv6
+	refs    []objRef      // group-object / network-object object / service-object object
+	aliases []string      // "name" aliases used by network-object lines
 
-	state uint8 // 0 new, 1 resolving, 2 done
-	set   *policy.AddrSet
-	unres []string
-	rAlts []svcAlt
-	rPort policy.Ranges
+	state  uint8 // 0 new, 1 resolving, 2 done
+	set    *policy.AddrSet
+	unres  []string
+	rAlts  []svcAlt
+	rPort  policy.Ranges
+	rPort6 policy.Ranges
 }
 
 type iface struct {
@@ -615,6 +616,11 @@ func (p *state) objLine(ts []tok, num int) error {
 				return p.errf(num, ts[1], "unknown ICMP type %q", ts[1].s)
 			}
 			d.ports = d.ports.Union(policy.Single(uint16(n)))
+			// The same literal means another number for ICMPv6 (echo is
+			// 8 for icmp, 128 for icmp6): keep the ICMPv6 reading too.
+			if n6, ok := lookupICMP(ts[1].s, true); ok {
+				d.ports6 = d.ports6.Union(policy.Single(uint16(n6)))
+			}
 		case "group-object":
 			return p.groupObject(d, ts, num)
 		}
