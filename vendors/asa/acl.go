@@ -152,11 +152,12 @@ func (p *state) protocol(c *aclCtx, i int) (svcSpec, int, error) {
 		}
 		nt := c.ts[i+1]
 		name := nt.s
-		s.refs = p.ref1(name)
 		s.pp = ppAny
 		pos := p.pos(c.num, nt.col)
 		if t.s == "object" {
-			if d := p.objs[name]; d != nil && d.kind == okSvcObj {
+			d := p.objs[name]
+			s.refs = p.refOf(d, name)
+			if d != nil && d.kind == okSvcObj {
 				s.alts = d.rAlts
 			} else if alt, ok := predefined(name); ok && d == nil {
 				s.alts = []svcAlt{alt}
@@ -167,6 +168,7 @@ func (p *state) protocol(c *aclCtx, i int) (svcSpec, int, error) {
 			return s, i + 2, nil
 		}
 		d := p.groups[name]
+		s.refs = p.refOf(d, name)
 		switch {
 		case d == nil:
 			p.unresolvedSvc(&s, "object-group", name, pos, false)
@@ -321,7 +323,6 @@ func (p *state) address(c *aclCtx, i int, what string) (policy.AddrMatch, int, e
 			return am, i, p.missing(c, t.s+" name")
 		}
 		nt := c.ts[i+1]
-		am.Refs = p.ref1(nt.s)
 		var d *objDef
 		want := okNetObj
 		if t.s == "object" {
@@ -329,6 +330,7 @@ func (p *state) address(c *aclCtx, i int, what string) (policy.AddrMatch, int, e
 		} else {
 			d, want = p.groups[nt.s], okNetGroup
 		}
+		am.Refs = p.refOf(d, nt.s)
 		pos := p.pos(c.num, nt.col)
 		switch {
 		case d == nil:
@@ -395,7 +397,11 @@ func (p *state) portArg(c *aclCtx, i int, s *svcSpec, src bool, m *policy.Match)
 		if !isPort {
 			return nil, i, nil
 		}
-		m.ServiceRefs = append(m.ServiceRefs, nt.s)
+		if m.ServiceRefs == nil {
+			m.ServiceRefs = p.refOf(d, nt.s)
+		} else {
+			m.ServiceRefs = append(m.ServiceRefs, nt.s)
+		}
 		pos := p.pos(c.num, nt.col)
 		if d == nil {
 			m.Unresolved = append(m.Unresolved, nt.s)
@@ -431,27 +437,27 @@ func (p *state) extended(c *aclCtx, i int, name string, out []*policy.Rule) ([]*
 		return nil, err
 	}
 	i++
-	var m policy.Match
-	var extras policy.Extras
+	// Parse straight into a slab rule: no Match copy for the common
+	// single-alternative ACE.
+	r0 := p.newRule()
+	m := &r0.Match
 	s, i, err := p.protocol(c, i)
 	if err != nil {
 		return nil, err
 	}
-	if len(s.refs) > 0 {
-		m.ServiceRefs = append(m.ServiceRefs, s.refs...)
-	}
+	m.ServiceRefs = s.refs // shared; later appends copy
 	m.Unresolved = append(m.Unresolved, s.unres...)
-	i = p.identity(c, i, &m, false)
+	i = p.identity(c, i, m, false)
 	if m.Src, i, err = p.address(c, i, "source"); err != nil {
 		return nil, err
 	}
 	var srcPorts, dstPorts, icmpT, icmpC *policy.Ranges
 	if !s.icmp {
-		if srcPorts, i, err = p.portArg(c, i, &s, true, &m); err != nil {
+		if srcPorts, i, err = p.portArg(c, i, &s, true, m); err != nil {
 			return nil, err
 		}
 	}
-	i = p.identity(c, i, &m, true)
+	i = p.identity(c, i, m, true)
 	if m.Dst, i, err = p.address(c, i, "destination"); err != nil {
 		return nil, err
 	}
@@ -502,14 +508,14 @@ func (p *state) extended(c *aclCtx, i int, name string, out []*policy.Rule) ([]*
 				}
 			}
 		}
-	} else if dstPorts, i, err = p.portArg(c, i, &s, false, &m); err != nil {
+	} else if dstPorts, i, err = p.portArg(c, i, &s, false, m); err != nil {
 		return nil, err
 	}
-	inactive, err := p.options(c, i, &extras)
+	inactive, err := p.options(c, i, &r0.Extras)
 	if err != nil {
 		return nil, err
 	}
-	return p.expand(c, name, act, m, s.alts, srcPorts, dstPorts, icmpT, icmpC, extras, inactive, out), nil
+	return p.expand(c, name, act, r0, s.alts, srcPorts, dstPorts, icmpT, icmpC, inactive, out), nil
 }
 
 // options parses the trailing "log [LEVEL] [interval S] | log disable |
@@ -615,28 +621,31 @@ func intersect(a, b *policy.Ranges) *policy.Ranges {
 // ASA itself expands object-group ACEs into several entries under one line
 // number). First-match order is preserved because the alternatives are
 // adjacent and share the action.
-func (p *state) expand(c *aclCtx, name string, act policy.Action, m policy.Match, alts []svcAlt,
-	srcPorts, dstPorts, icmpT, icmpC *policy.Ranges, x policy.Extras, inactive bool, out []*policy.Rule) []*policy.Rule {
-	pos := p.pos(c.num, 1)
-	if len(m.Unresolved) > 0 {
+func (p *state) expand(c *aclCtx, name string, act policy.Action, r0 *policy.Rule, alts []svcAlt,
+	srcPorts, dstPorts, icmpT, icmpC *policy.Ranges, inactive bool, out []*policy.Rule) []*policy.Rule {
+	r0.Name, r0.Pos, r0.Action, r0.Inactive = name, p.pos(c.num, 1), act, inactive
+	if len(r0.Match.Unresolved) > 0 {
 		alts = nil
 	}
 	if len(alts) == 0 {
 		// Unresolved condition or empty service: the rule matches nothing
 		// (an empty protocol set; policy.Match does not evaluate
 		// Unresolved by itself).
-		m.Protocols = &policy.Ranges{}
-		r := p.newRule()
-		r.Name, r.Pos, r.Match, r.Action, r.Inactive, r.Extras = name, pos, m, act, inactive, x
-		return append(out, r)
+		r0.Match.Protocols = &policy.Ranges{}
+		return append(out, r0)
+	}
+	var base policy.Match
+	if len(alts) > 1 {
+		base = r0.Match
 	}
 	for k := range alts {
 		alt := &alts[k]
-		// Slab rules are zeroed: set fields in place instead of copying a
-		// whole Rule.
-		r := p.newRule()
-		r.Name, r.Pos, r.Action, r.Inactive, r.Extras = name, pos, act, inactive, x
-		r.Match = m
+		r := r0
+		if k > 0 {
+			r = p.newRule()
+			r.Name, r.Pos, r.Action, r.Inactive, r.Extras = r0.Name, r0.Pos, act, inactive, r0.Extras
+			r.Match = base
+		}
 		mm := &r.Match
 		mm.Protocols = alt.protos
 		mm.SrcPorts = intersect(alt.src, srcPorts)

@@ -23,6 +23,15 @@ func (p *state) resolve() error {
 			p.resolveDef(d)
 		}
 	}
+	// One slab for (nearly) every rule: fewer, larger allocations let the
+	// garbage collector run fewer cycles on big configs.
+	total := 0
+	for _, a := range p.aclOrder {
+		total += len(a.lines)
+	}
+	if total > 256 {
+		p.ruleSlab = make([]policy.Rule, total)
+	}
 	for _, a := range p.aclOrder {
 		if err := p.buildACL(a); err != nil {
 			return err

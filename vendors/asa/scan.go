@@ -102,6 +102,7 @@ type objDef struct {
 	rAlts  []svcAlt
 	rPort  policy.Ranges
 	rPort6 policy.Ranges
+	self   []string // shared one-element reference list
 }
 
 type iface struct {
@@ -182,6 +183,18 @@ func (p *state) ruleName(idx int) string {
 		p.ruleNames = append(p.ruleNames, strconv.Itoa(len(p.ruleNames)+1))
 	}
 	return p.ruleNames[idx]
+}
+
+// refOf returns a shared one-element reference list naming d (or name
+// when d is nil: undefined references are rare and not cached).
+func (p *state) refOf(d *objDef, name string) []string {
+	if d == nil {
+		return []string{name}
+	}
+	if d.self == nil {
+		d.self = []string{d.name}
+	}
+	return d.self
 }
 
 // ref1 returns a shared one-element reference list.
