@@ -275,6 +275,10 @@ func (p *state) address(c *aclCtx, i int, what string) (policy.AddrMatch, int, e
 	t := c.ts[i]
 	switch t.s {
 	case "any":
+		if p.anyIsV4 {
+			am.Set = p.prefixSet(any4Prefix)
+			return am, i + 1, nil
+		}
 		return policy.AddrMatch{Any: true}, i + 1, nil
 	case "any4":
 		am.Set = p.prefixSet(any4Prefix)
@@ -348,7 +352,10 @@ func (p *state) address(c *aclCtx, i int, what string) (policy.AddrMatch, int, e
 				// fqdn objects are resolved by DNS on the device; their
 				// addresses are unknown here and contribute nothing.
 				am.Unresolved = d.unres
-				p.cfg.Warnf(pos, "%s %q: fqdn content (%s) is resolved by DNS on the device and not matched here", t.s, nt.s, strings.Join(d.unres, ", "))
+				if !d.warned { // once per object, not per ACE
+					d.warned = true
+					p.cfg.Warnf(pos, "%s %q: fqdn content (%s) is resolved by DNS on the device and not matched here", t.s, nt.s, strings.Join(d.unres, ", "))
+				}
 			}
 		}
 		return am, i + 2, nil

@@ -840,3 +840,18 @@ access-list A extended permit tcp branch-net 255.255.0.0 host jump eq 22
 		t.Errorf("fqdn object %+v", o)
 	}
 }
+
+func TestPre9AnyIsIPv4(t *testing.T) {
+	c := parseString(t, "ASA Version 8.4(7)\naccess-list A extended permit tcp any any eq 22\nipv6 access-list V6 permit tcp any any eq 22\n")
+	checkDecide(t, c, "A", []decideCase{
+		{"v4", fl(tcp, "1.1.1.1", "2.2.2.2", 1, 22), policy.Permit, "1"},
+		{"v6 not matched by pre-9.0 any", fl(tcp, "2001:db8::1", "2001:db8::2", 1, 22), policy.Deny, ""},
+	})
+	if len(c.Filters) != 1 || len(c.Warnings) != 1 {
+		t.Errorf("filters %d warnings %v", len(c.Filters), c.Warnings)
+	}
+	c = parseString(t, "ASA Version 9.1(7)\naccess-list A extended permit tcp any any eq 22\n")
+	checkDecide(t, c, "A", []decideCase{
+		{"9.x any covers v6", fl(tcp, "2001:db8::1", "2001:db8::2", 1, 22), policy.Permit, "1"},
+	})
+}

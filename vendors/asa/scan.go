@@ -103,6 +103,7 @@ type objDef struct {
 	rPort  policy.Ranges
 	rPort6 policy.Ranges
 	self   []string // shared one-element reference list
+	warned bool     // unresolved content already reported
 }
 
 type iface struct {
@@ -150,6 +151,8 @@ type state struct {
 	acls      map[string]*aclDef
 	aclOrder  []*aclDef
 	agroups   []agLine
+	anyIsV4   bool // pre-9.0 ASA, PIX, FWSM
+	ipv6ACL   bool // "ipv6 access-list" seen (reported once)
 	lastACL   *aclDef
 	timeRange map[string]bool
 
@@ -286,6 +289,13 @@ func (p *state) topLine(line string, num int) error {
 	switch {
 	case strings.HasPrefix(line, "access-list "):
 		return p.scanACL(line, num)
+	case strings.HasPrefix(line, "ipv6 access-list "):
+		// Pre-9.0 separate IPv6 ACLs: not modelled, reported once.
+		if !p.ipv6ACL {
+			p.ipv6ACL = true
+			p.cfg.Warnf(p.pos(num, 1), "pre-9.0 \"ipv6 access-list\" entries are not parsed")
+		}
+		return nil
 	case strings.HasPrefix(line, "access-group "):
 		p.agroups = append(p.agroups, agLine{line, num})
 		return nil
@@ -311,6 +321,11 @@ func (p *state) topLine(line string, num int) error {
 	case "ASA", "PIX", "FWSM", "NGFW":
 		if len(ts) >= 3 && ts[1].s == "Version" {
 			p.cfg.Format = strings.ToLower(ts[0].s)
+			// Before ASA 9.0 (and on PIX/FWSM) "access-list" was IPv4-only:
+			// "any" meant any IPv4 address (IPv6 used "ipv6 access-list").
+			v := ts[2].s
+			major, ok := atoiU(v[:strings.IndexFunc(v+".", func(r rune) bool { return r < '0' || r > '9' })], 1000)
+			p.anyIsV4 = ts[0].s == "PIX" || ts[0].s == "FWSM" || (ts[0].s == "ASA" && ok && major < 9)
 		}
 	case "name":
 		return p.scanName(ts, num)
