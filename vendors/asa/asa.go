@@ -7,7 +7,9 @@
 // Device semantics modelled here:
 //   - ACLs are first match with an implicit deny at the end; one filter per
 //     ACL name, Family Any (ASA 9.x ACLs mix IPv4 and IPv6: "any" is both
-//     families, any4 only IPv4, any6 only IPv6).
+//     families, any4 only IPv4, any6 only IPv6). Before 9.0, and on PIX and
+//     FWSM, "access-list" was IPv4-only and "any" means any IPv4 address;
+//     the separate pre-9.0 "ipv6 access-list" is reported, not parsed.
 //   - Addresses use netmasks ("10.0.0.0 255.0.0.0"), not IOS wildcards; a
 //     non-contiguous mask is an error, host bits outside the mask a warning.
 //   - ASA has no sequence numbers in the configuration; every ACE and every
