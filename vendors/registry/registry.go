@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/fwpol/fwpol/vendors"
+	"github.com/fwpol/fwpol/vendors/asa"
 	"github.com/fwpol/fwpol/vendors/cisco"
 	"github.com/fwpol/fwpol/vendors/iptables"
 	"github.com/fwpol/fwpol/vendors/junos"
@@ -18,6 +19,7 @@ func All() []vendors.Vendor {
 		junos.Vendor,
 		iptables.Vendor, iptables.IPSetVendor,
 		cisco.IOS, cisco.NXOS, cisco.EOS,
+		asa.Vendor,
 	}
 }
 
