@@ -52,7 +52,7 @@ func IsICMP(p uint8) bool { return p == ProtoICMP || p == ProtoICMPv6 }
 
 // Matches reports whether the first packet of flow f satisfies m.
 func (m *Match) Matches(f *Flow) bool {
-	if m.NotInitial {
+	if m.NotInitial || len(m.Unresolved) > 0 {
 		return false
 	}
 	if m.Protocols != nil && !m.Protocols.Contains(uint16(f.Proto)) {
