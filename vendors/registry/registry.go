@@ -11,6 +11,7 @@ import (
 	"github.com/fwpol/fwpol/vendors/cisco"
 	"github.com/fwpol/fwpol/vendors/iptables"
 	"github.com/fwpol/fwpol/vendors/junos"
+	"github.com/fwpol/fwpol/vendors/nftables"
 )
 
 // All returns the supported vendors.
@@ -20,6 +21,7 @@ func All() []vendors.Vendor {
 		iptables.Vendor, iptables.IPSetVendor,
 		cisco.IOS, cisco.NXOS, cisco.EOS,
 		asa.Vendor,
+		nftables.Vendor,
 	}
 }
 
