@@ -884,7 +884,20 @@ func (rp *ruleParser) tcpFlags() error {
 		if t.kind != tWord {
 			return 0, nil, parser.Errorf(t.pos(), "expected tcp flags, found %s", t.describe())
 		}
-		words = append(words, t.text)
+		// "(syn | ack)" arrives as several words: join a parenthesised or
+		// "|"-joined expression into one.
+		cur := t.text
+		depth := strings.Count(cur, "(") - strings.Count(cur, ")")
+		for depth > 0 || rp.peek().is("|") || strings.HasSuffix(cur, "|") {
+			x := rp.peek()
+			if x.kind != tWord {
+				return 0, nil, parser.Errorf(x.pos(), "unbalanced tcp flags expression")
+			}
+			rp.i++
+			cur += x.text
+			depth += strings.Count(x.text, "(") - strings.Count(x.text, ")")
+		}
+		words = append(words, cur)
 		for rp.peek().kind == tComma {
 			rp.i++
 			words = append(words, rp.take().text)

@@ -264,8 +264,10 @@ func typedValue(t tok, k keyKind, ev *elemVal) error {
 		return nil
 	case kPort, kProto, kIcmp, kIcmp6, kIcmpCode:
 		lo, hi := s, s
-		if i := strings.IndexByte(s, '-'); i > 0 && t.kind == tWord {
-			lo, hi = s[:i], s[i+1:]
+		if _, err := number(s, k); err != nil && t.kind == tWord {
+			if i := strings.IndexByte(s, '-'); i > 0 {
+				lo, hi = s[:i], s[i+1:]
+			}
 		}
 		a, err := number(lo, k)
 		if err != nil {
