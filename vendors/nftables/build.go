@@ -111,11 +111,7 @@ func (b *builder) resolveSet(s *nset) error {
 		sv.name = s.name
 		s.val = sv
 		if sv.ips != nil {
-			var ab policy.AddrSetBuilder
-			for _, r := range sv.ips.Ranges() {
-				ab.AddRange(r)
-			}
-			obj.Addrs = ab.Set()
+			obj.Addrs = toAddrSet(sv.ips)
 		}
 	}
 	if obj.Addrs == nil {
@@ -288,13 +284,7 @@ func (b *builder) rule(c *chain, raw rawRule, index int) ([]*policy.Rule, error)
 	return out, nil
 }
 
-func toAddrSet(s *netipx.IPSet) *policy.AddrSet {
-	var ab policy.AddrSetBuilder
-	for _, r := range s.Ranges() {
-		ab.AddRange(r)
-	}
-	return ab.Set()
-}
+func toAddrSet(s *netipx.IPSet) *policy.AddrSet { return policy.AddrSetFromIPSet(s) }
 
 // match converts an accumulated condition into a policy.Match.
 func (b *builder) match(cd *cond, c *chain) policy.Match {

@@ -70,7 +70,7 @@ type nparser struct {
 	tables  []*table
 	byKey   map[string]*table
 	cfg     *policy.Config
-	files   map[string]bool
+	scratch []tok
 }
 
 func (p *nparser) next() (tok, error) {
@@ -144,7 +144,17 @@ func (p *nparser) word(what string) (tok, error) {
 // stmt collects the tokens of one statement up to a newline or ';' outside
 // braces, or up to (not including) a '}' closing the enclosing block.
 func (p *nparser) stmt() ([]tok, error) {
-	var out []tok
+	out, err := p.stmtScratch()
+	if err != nil || len(out) == 0 {
+		return nil, err
+	}
+	return append([]tok(nil), out...), nil
+}
+
+// stmtScratch is stmt into a reused buffer (valid until the next call).
+func (p *nparser) stmtScratch() ([]tok, error) {
+	out := p.scratch[:0]
+	defer func() { p.scratch = out[:0] }()
 	var opens []tok
 	for {
 		t, err := p.next()

@@ -82,15 +82,21 @@ type setValue struct {
 var v4All = netip.MustParsePrefix("0.0.0.0/0")
 var v6All = netip.MustParsePrefix("::/0")
 
+var univ4, univ6 = func() (*netipx.IPSet, *netipx.IPSet) {
+	var b4, b6 netipx.IPSetBuilder
+	b4.AddPrefix(v4All)
+	b6.AddPrefix(v6All)
+	s4, _ := b4.IPSet()
+	s6, _ := b6.IPSet()
+	return s4, s6
+}()
+
+// universe is every address of the family of k (immutable, shared).
 func universe(k keyKind) *netipx.IPSet {
-	var b netipx.IPSetBuilder
 	if k == kAddr4 {
-		b.AddPrefix(v4All)
-	} else {
-		b.AddPrefix(v6All)
+		return univ4
 	}
-	s, _ := b.IPSet()
-	return s
+	return univ6
 }
 
 // splitElems splits raw tokens on top-level commas.
@@ -158,7 +164,7 @@ func parseElems(ts []tok, k keyKind, isMap bool) (*setValue, error) {
 				ev.target = rest[1]
 			}
 		}
-		if ev.ips != nil {
+		if ev.ips != nil && len(ts) > 1 {
 			b.AddSet(ev.ips)
 		}
 		rs = append(rs, ev.rng...)
@@ -167,7 +173,9 @@ func parseElems(ts []tok, k keyKind, isMap bool) (*setValue, error) {
 		}
 		sv.elems = append(sv.elems, ev)
 	}
-	if k == kAddr4 || k == kAddr6 {
+	if (k == kAddr4 || k == kAddr6) && len(sv.elems) == 1 {
+		sv.ips = sv.elems[0].ips
+	} else if k == kAddr4 || k == kAddr6 {
 		s, err := b.IPSet()
 		if err != nil {
 			return nil, err
