@@ -590,3 +590,39 @@ func BenchmarkParse(b *testing.B) {
 	b.Run("rules=200", func(b *testing.B) { benchParse(b, 200) })
 	b.Run("rules=100000", func(b *testing.B) { benchParse(b, 100000) })
 }
+
+func TestTCPFlagsForms(t *testing.T) {
+	cases := []struct {
+		expr       string
+		notInitial bool
+	}{
+		{"tcp flags syn", false},
+		{"tcp flags == syn", false},
+		{"tcp flags syn / fin,syn,rst,ack", false},
+		{"tcp flags & (fin|syn|rst|ack) == syn", false},
+		{"tcp flags & (syn | ack) != syn", true},
+		{"tcp flags != syn / syn,ack", true},
+		{"tcp flags { syn | ack, syn }", false},
+		{"tcp flags { syn | ack }", true},
+		{"tcp flags & syn == syn", false},
+		{"tcp flags != syn", true},
+		{"tcp flags ! syn,ack", true},
+		{"tcp flags ! fin,rst", false},
+		{"tcp flags syn,ack", false},
+		{"tcp flags ack", true},
+		{"tcp flags rst", true},
+		{"tcp flags fin,syn / fin,syn", true},
+	}
+	for _, c := range cases {
+		src := "table ip t {\n chain c {\n  " + c.expr + " drop\n }\n}\n"
+		cfg, err := Parse("f.nft", []byte(src))
+		if err != nil {
+			t.Errorf("%s: %v", c.expr, err)
+			continue
+		}
+		r := cfg.Filter("c").Rules[0]
+		if r.Match.NotInitial != c.notInitial || len(r.Match.Unresolved) > 0 || len(cfg.Warnings) > 0 {
+			t.Errorf("%s: NotInitial=%v unresolved %v, want %v", c.expr, r.Match.NotInitial, r.Match.Unresolved, c.notInitial)
+		}
+	}
+}

@@ -851,103 +851,137 @@ func (rp *ruleParser) vmap(sel selector) error {
 
 // tcpFlags evaluates a "tcp flags" condition against the first packet of a
 // TCP connection (flags = SYN): true keeps the rule, false makes it
-// NotInitial. The text is kept verbatim.
+// NotInitial. The text is kept verbatim. Forms: "tcp flags syn" (any of),
+// "tcp flags == syn", "tcp flags != syn", "tcp flags ! syn,ack" (none of),
+// "tcp flags & (syn|ack) == syn", "tcp flags syn / syn,ack" (masked equality,
+// nft's canonical output) and sets "tcp flags { syn, syn | ack }".
 func (rp *ruleParser) tcpFlags() error {
 	start := rp.i
 	rp.i += 2
 	var mask uint8 = 0xff
 	hasMask := false
-	parseFlags := func() (uint8, []uint8, error) {
-		t := rp.take()
-		var single uint8
-		var set []uint8
-		words := []string{}
-		if t.kind == tLBrace {
-			for {
-				x := rp.take()
-				if x.kind == tEOF {
-					return 0, nil, parser.Errorf(t.pos(), "unbalanced '{'")
-				}
-				if x.kind == tRBrace {
-					break
-				}
-				if x.kind == tWord {
-					v, err := flagBits(x)
-					if err != nil {
-						return 0, nil, err
-					}
-					set = append(set, v)
-				}
+	// flagExpr reads "a|b", "(a | b)", "a,b" (comma = or) as one bit mask.
+	flagExpr := func(commas bool) (uint8, error) {
+		var v uint8
+		depth := 0
+		want := true // expecting a flag word
+		for {
+			t := rp.peek()
+			if t.kind == tComma && commas && depth == 0 {
+				rp.i++
+				want = true
+				continue
 			}
-			return 0, set, nil
-		}
-		if t.kind != tWord {
-			return 0, nil, parser.Errorf(t.pos(), "expected tcp flags, found %s", t.describe())
-		}
-		// "(syn | ack)" arrives as several words: join a parenthesised or
-		// "|"-joined expression into one.
-		cur := t.text
-		depth := strings.Count(cur, "(") - strings.Count(cur, ")")
-		for depth > 0 || rp.peek().is("|") || strings.HasSuffix(cur, "|") {
-			x := rp.peek()
-			if x.kind != tWord {
-				return 0, nil, parser.Errorf(x.pos(), "unbalanced tcp flags expression")
+			if t.kind != tWord {
+				break
+			}
+			if !want && depth == 0 && t.text != "|" && !strings.HasPrefix(t.text, "|") && !strings.HasPrefix(t.text, ")") {
+				break
 			}
 			rp.i++
-			cur += x.text
-			depth += strings.Count(x.text, "(") - strings.Count(x.text, ")")
-		}
-		words = append(words, cur)
-		for rp.peek().kind == tComma {
-			rp.i++
-			words = append(words, rp.take().text)
-		}
-		for _, w := range words {
-			v, err := flagBits(tok{kind: tWord, text: w, file: t.file, line: t.line, col: t.col})
-			if err != nil {
-				return 0, nil, err
+			txt := t.text
+			depth += strings.Count(txt, "(") - strings.Count(txt, ")")
+			bare := strings.Trim(txt, "()|")
+			for _, part := range strings.Split(bare, "|") {
+				if part == "" {
+					continue
+				}
+				b, err := flagBits(tok{kind: tWord, text: part, file: t.file, line: t.line, col: t.col})
+				if err != nil {
+					return 0, err
+				}
+				v |= b
 			}
-			single |= v
+			want = strings.HasSuffix(txt, "|") || (bare == "" && strings.Contains(txt, "|")) || strings.HasSuffix(txt, "(")
+			if depth > 0 {
+				want = true
+			}
 		}
-		return single, nil, nil
+		if depth != 0 {
+			return 0, parser.Errorf(rp.peek().pos(), "unbalanced parentheses in tcp flags")
+		}
+		return v, nil
 	}
 	if rp.peek().is("&") {
 		rp.i++
-		m, _, err := parseFlags()
+		m, err := flagExpr(false)
 		if err != nil {
 			return err
 		}
 		mask, hasMask = m, true
 	}
 	op := ""
-	if n := rp.peek(); n.kind == tWord && isOp(n.text) {
+	if n := rp.peek(); n.kind == tWord && (isOp(n.text) || n.text == "!") {
 		op = n.text
 		rp.i++
 	}
-	val, set, err := parseFlags()
-	if err != nil {
-		return err
+	var val uint8
+	var set []uint8
+	if t := rp.peek(); t.kind == tLBrace {
+		rp.i++
+		for {
+			x := rp.peek()
+			if x.kind == tRBrace {
+				rp.i++
+				break
+			}
+			if x.kind == tComma {
+				rp.i++
+				continue
+			}
+			if x.kind != tWord {
+				return parser.Errorf(x.pos(), "expected tcp flags, found %s", x.describe())
+			}
+			v, err := flagExpr(false)
+			if err != nil {
+				return err
+			}
+			set = append(set, v)
+		}
+	} else {
+		if t.kind != tWord {
+			return parser.Errorf(t.pos(), "expected tcp flags, found %s", t.describe())
+		}
+		v, err := flagExpr(true)
+		if err != nil {
+			return err
+		}
+		val = v
+	}
+	if rp.peek().is("/") {
+		rp.i++
+		m, err := flagExpr(true)
+		if err != nil {
+			return err
+		}
+		mask, hasMask = m, true
+		if op == "" {
+			op = "=="
+		}
 	}
 	const syn = 0x02
 	f := uint8(syn) & mask
 	var ok bool
+	neg := op == "!=" || op == "ne"
 	switch {
 	case set != nil:
 		in := false
 		for _, v := range set {
-			if f == v || (!hasMask && op == "" && f&v != 0) {
+			if f == v {
 				in = true
 			}
 		}
-		ok = in != (op == "!=" || op == "ne")
+		ok = in != neg
+	case op == "!":
+		ok = f&val == 0 // none of them set
 	case op == "" && !hasMask:
 		ok = f&val != 0 // bare flag list: any of them set
-	case op == "!=" || op == "ne":
+	case neg:
 		ok = f != val
 	case op == "" || op == "==" || op == "eq":
 		ok = f == val
 	default:
-		rp.c.never = append(rp.c.never, "tcp flags relational")
+		rp.c.never = append(rp.c.never, "tcp flags "+op)
 		ok = true
 	}
 	var words []string
@@ -966,6 +1000,7 @@ func flagBits(t tok) (uint8, error) {
 	var v uint8
 	for _, p := range strings.Split(strings.Trim(t.text, "()"), "|") {
 		switch p {
+		case "":
 		case "fin":
 			v |= 0x01
 		case "syn":
