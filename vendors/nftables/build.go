@@ -11,13 +11,20 @@ import (
 
 // maxExpansion bounds the rules one nft rule may expand into (vmap elements
 // times interface-set members).
-const maxExpansion = 1 << 20
+const maxExpansion = 1 << 16
 
 type builder struct {
 	cfg     *policy.Config
 	tables  []*table
 	filters map[*chain]*policy.Filter
 	edges   map[*chain][]edge
+	vals    map[valKey]*setValue
+}
+
+type valKey struct {
+	k    keyKind
+	kind tkind
+	text string
 }
 
 type edge struct {

@@ -13,7 +13,7 @@ import (
 // Limits that keep hostile input (fuzzing, include loops) bounded.
 const (
 	maxIncludeDepth = 16
-	maxDefineTokens = 1 << 20
+	maxDefineTokens = 1 << 18
 )
 
 type table struct {
@@ -768,6 +768,29 @@ func (p *nparser) chainType(ch *chain, t tok) error {
 		case k.is("hook") && i+1 < len(toks):
 			ch.hook = toks[i+1].text
 			i += 2
+		case k.is("devices"):
+			// devices = { eth0, eth1 } (netdev/inet ingress)
+			j := i + 1
+			depth := 0
+			for j < len(toks) {
+				x := toks[j]
+				j++
+				if x.kind == tLBrace {
+					depth++
+				} else if x.kind == tRBrace {
+					if depth--; depth == 0 {
+						break
+					}
+				} else if depth == 0 && !x.is("=") {
+					break
+				} else if depth > 0 && x.kind != tComma {
+					if ch.device != "" {
+						ch.device += ","
+					}
+					ch.device += x.text
+				}
+			}
+			i = j
 		case k.is("device") && i+1 < len(toks):
 			ch.device = toks[i+1].text
 			i += 2

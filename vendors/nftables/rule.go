@@ -372,6 +372,14 @@ func (rp *ruleParser) parse() error {
 				if n.kind == tHandle || (n.kind == tWord && stopWords[n.text]) {
 					break
 				}
+				if n.kind == tLBrace {
+					s := rp.i
+					rp.skipBraces()
+					for _, x := range rp.ts[s:rp.i] {
+						words = append(words, x.text)
+					}
+					continue
+				}
 				words = append(words, rp.take().text)
 			}
 			txt := strings.Join(words, " ")
@@ -758,6 +766,22 @@ func (rp *ruleParser) value(k keyKind) (*setValue, string, error) {
 	case t.kind == tWord || t.kind == tString:
 		start := rp.i
 		rp.i++
+		if rp.peek().kind != tComma {
+			// Single values repeat across rules: parse each once per file.
+			// setValues are never mutated after parsing.
+			key := valKey{k, t.kind, t.text}
+			if sv, ok := rp.b.vals[key]; ok {
+				return sv, "", nil
+			}
+			sv, err := parseElems(rp.ts[start:rp.i], k, false)
+			if err == nil {
+				if rp.b.vals == nil {
+					rp.b.vals = map[valKey]*setValue{}
+				}
+				rp.b.vals[key] = sv
+			}
+			return sv, "", err
+		}
 		for rp.peek().kind == tComma {
 			rp.i++
 			if n := rp.peek(); n.kind != tWord && n.kind != tString {

@@ -121,6 +121,19 @@ func splitElems(ts []tok) [][]tok {
 // "key : verdict [target]".
 func parseElems(ts []tok, k keyKind, isMap bool) (*setValue, error) {
 	sv := &setValue{kind: k}
+	if len(ts) == 1 && !isMap {
+		// fast path: one plain value
+		ev := elemVal{at: ts[0]}
+		if err := typedValue(ts[0], k, &ev); err != nil {
+			return nil, err
+		}
+		sv.elems = []elemVal{ev}
+		sv.ips, sv.rng = ev.ips, ev.rng
+		if ev.str != "" {
+			sv.strs = []string{ev.str}
+		}
+		return sv, nil
+	}
 	var b netipx.IPSetBuilder
 	var rs []policy.Range
 	for _, e := range splitElems(ts) {
