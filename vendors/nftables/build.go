@@ -13,12 +13,17 @@ import (
 // times interface-set members).
 const maxExpansion = 1 << 16
 
+// maxTotalExpansion bounds the expanded rules of a whole file, so a small
+// hostile input cannot allocate without bound.
+const maxTotalExpansion = 1 << 22
+
 type builder struct {
-	cfg     *policy.Config
-	tables  []*table
-	filters map[*chain]*policy.Filter
-	edges   map[*chain][]edge
-	vals    map[valKey]*setValue
+	cfg      *policy.Config
+	tables   []*table
+	filters  map[*chain]*policy.Filter
+	edges    map[*chain][]edge
+	vals     map[valKey]*setValue
+	expanded int
 }
 
 type valKey struct {
@@ -253,6 +258,9 @@ func (b *builder) rule(c *chain, raw rawRule, index int) ([]*policy.Rule, error)
 		if total > maxExpansion {
 			return nil, parser.Errorf(pos, "rule expands into more than %d alternatives", maxExpansion)
 		}
+	}
+	if b.expanded += total; b.expanded > maxTotalExpansion {
+		return nil, parser.Errorf(pos, "rules expand into more than %d alternatives in total", maxTotalExpansion)
 	}
 	out := make([]*policy.Rule, 0, total)
 	idx := make([]int, len(rp.dims))

@@ -626,3 +626,30 @@ func TestTCPFlagsForms(t *testing.T) {
 		}
 	}
 }
+
+// The shared corpus has no nftables files (see its README): every file in it
+// belongs to another vendor, so Detect must say 0 for all of them.
+func TestCorpusNotDetected(t *testing.T) {
+	root := "../../../shared/corpus"
+	if _, err := os.Stat(root); err != nil {
+		t.Skip("corpus absent")
+	}
+	n := 0
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil
+		}
+		n++
+		if s := Detect(data); s != 0 {
+			t.Errorf("%s: detect %d, want 0", p, s)
+		}
+		return nil
+	})
+	if n == 0 {
+		t.Fatal("empty corpus")
+	}
+}
