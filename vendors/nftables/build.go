@@ -24,6 +24,7 @@ type builder struct {
 	edges    map[*chain][]edge
 	vals     map[valKey]*setValue
 	expanded int
+	slab     []policy.Rule
 }
 
 type valKey struct {
@@ -243,7 +244,8 @@ func (b *builder) rule(c *chain, raw rawRule, index int) ([]*policy.Rule, error)
 		ex.Vendor["statements"] = strings.Join(rp.vendor, "; ")
 	}
 	mk := func(cd *cond, act policy.Action, tgt *chain) *policy.Rule {
-		r := &policy.Rule{Name: name, Pos: pos, Action: act, Match: b.match(cd, c), Extras: ex}
+		r := b.newRule()
+		*r = policy.Rule{Name: name, Pos: pos, Action: act, Match: b.match(cd, c), Extras: ex}
 		if tgt != nil {
 			r.Target = tgt.filterName
 		}
@@ -297,6 +299,16 @@ func (b *builder) rule(c *chain, raw rawRule, index int) ([]*policy.Rule, error)
 		}
 	}
 	return out, nil
+}
+
+// newRule hands out rules from slabs: one allocation per 256 rules.
+func (b *builder) newRule() *policy.Rule {
+	if len(b.slab) == 0 {
+		b.slab = make([]policy.Rule, 256)
+	}
+	r := &b.slab[0]
+	b.slab = b.slab[1:]
+	return r
 }
 
 func toAddrSet(s *netipx.IPSet) *policy.AddrSet { return policy.AddrSetFromIPSet(s) }

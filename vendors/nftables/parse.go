@@ -71,6 +71,7 @@ type nparser struct {
 	byKey   map[string]*table
 	cfg     *policy.Config
 	scratch []tok
+	arena   []tok
 }
 
 func (p *nparser) next() (tok, error) {
@@ -148,7 +149,15 @@ func (p *nparser) stmt() ([]tok, error) {
 	if err != nil || len(out) == 0 {
 		return nil, err
 	}
-	return append([]tok(nil), out...), nil
+	// Statements are copied into chunked arenas (chunks grow to 16k
+	// tokens); the returned slice is capped so appends cannot clobber.
+	if len(out) > cap(p.arena)-len(p.arena) {
+		n := min(max(2*cap(p.arena), 256), 16384)
+		p.arena = make([]tok, 0, max(n, len(out)))
+	}
+	start := len(p.arena)
+	p.arena = append(p.arena, out...)
+	return p.arena[start:len(p.arena):len(p.arena)], nil
 }
 
 // stmtScratch is stmt into a reused buffer (valid until the next call).

@@ -31,7 +31,15 @@ type selector struct {
 	kind  keyKind
 	proto int // protocol implied by the selector (tcp dport), -1 none
 	fam   policy.Family
-	text  string
+	w0    string // the selector's words, joined only for messages
+	w1    string
+}
+
+func (s selector) name() string {
+	if s.w1 == "" {
+		return s.w0
+	}
+	return s.w0 + " " + s.w1
 }
 
 // cond is the accumulated match of one rule (all conditions ANDed).
@@ -97,7 +105,7 @@ func intersectR(a *policy.Ranges, b policy.Ranges) *policy.Ranges {
 // apply ANDs "sel op value" into c.
 func (c *cond) apply(sel selector, op string, sv *setValue) {
 	neg := op == "!=" || op == "ne"
-	c.setFam(sel.fam, sel.text)
+	c.setFam(sel.fam, sel.w0)
 	if sel.proto >= 0 {
 		c.proto = intersectR(c.proto, policy.Single(uint16(sel.proto)))
 	}
@@ -162,7 +170,7 @@ func (c *cond) apply(sel selector, op string, sv *setValue) {
 		if neg {
 			f = 3 - f // the other family
 		}
-		c.setFam(f, sel.text)
+		c.setFam(f, sel.w0)
 	case fIif, fOif:
 		if len(sv.strs) != 1 {
 			c.never = append(c.never, "interface set not modelled")
@@ -179,7 +187,7 @@ func (c *cond) apply(sel selector, op string, sv *setValue) {
 		if *cur != "" && (*cur != name || *curNeg != neg) {
 			// Two conditions on the same interface: a single pattern cannot
 			// hold both; never widen.
-			c.never = append(c.never, "several "+sel.text+" conditions not modelled")
+			c.never = append(c.never, "several "+sel.name()+" conditions not modelled")
 			return
 		}
 		*cur, *curNeg = name, neg
@@ -510,7 +518,7 @@ func (rp *ruleParser) selectorAt() (selector, int, bool) {
 	if rp.i+1 < len(rp.ts) && rp.ts[rp.i+1].kind == tWord {
 		w1 = rp.ts[rp.i+1].text
 	}
-	s := selector{proto: -1, text: t.text + " " + w1}
+	s := selector{proto: -1, w0: t.text, w1: w1}
 	switch t.text {
 	case "ip", "ip6":
 		fam, k := policy.FamilyIPv4, kAddr4
@@ -582,10 +590,10 @@ func (rp *ruleParser) selectorAt() (selector, int, bool) {
 		}
 		return s, 2, true
 	case "iifname", "iif":
-		s.f, s.kind, s.text = fIif, kIface, t.text
+		s.f, s.kind, s.w1 = fIif, kIface, ""
 		return s, 1, true
 	case "oifname", "oif":
-		s.f, s.kind, s.text = fOif, kIface, t.text
+		s.f, s.kind, s.w1 = fOif, kIface, ""
 		return s, 1, true
 	case "ct":
 		if w1 == "state" {
@@ -689,13 +697,13 @@ func (rp *ruleParser) expr() error {
 		switch sel.kind {
 		case kPort, kProto, kIcmp, kIcmp6, kIcmpCode:
 		default:
-			return parser.Errorf(next.pos(), "operator %s not valid for %s", op, sel.text)
+			return parser.Errorf(next.pos(), "operator %s not valid for %s", op, sel.name())
 		}
 	}
 	if (sel.f == fIif || sel.f == fOif) && len(sv.strs) > 1 {
 		if op == "!=" || op == "ne" {
-			rp.c.never = append(rp.c.never, sel.text+" != set not modelled")
-			rp.b.cfg.Warnf(start.pos(), "%s != {set} cannot be expressed in the model; rule treated as never matching", sel.text)
+			rp.c.never = append(rp.c.never, sel.name()+" != set not modelled")
+			rp.b.cfg.Warnf(start.pos(), "%s != {set} cannot be expressed in the model; rule treated as never matching", sel.name())
 			return nil
 		}
 		// One alternative per interface: a packet has one interface, so the

@@ -127,7 +127,7 @@ func parseElems(ts []tok, k keyKind, isMap bool) (*setValue, error) {
 		if err := typedValue(ts[0], k, &ev); err != nil {
 			return nil, err
 		}
-		sv.elems = []elemVal{ev}
+		// sv.elems stays nil: only vmaps and multi-member sets use it
 		sv.ips, sv.rng = ev.ips, ev.rng
 		if ev.str != "" {
 			sv.strs = []string{ev.str}
