@@ -166,7 +166,10 @@ func (b *builder) chain(c *chain) error {
 		// arp tables are kept but never evaluated as IP; nat chains rewrite
 		// rather than filter (their "accept" is the translation verdict), so
 		// neither is an entry filter. filter and route chains are.
-		f.Entry = (c.ctype == "filter" || c.ctype == "route") && t.family != "arp"
+		f.Entry = (c.ctype == "filter" || c.ctype == "route") && t.family != "arp" && !t.dormant
+		if t.dormant {
+			f.Meta["dormant"] = "true"
+		}
 		f.Default = policy.Permit
 		if c.policy == "drop" {
 			f.Default = policy.Deny

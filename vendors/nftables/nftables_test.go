@@ -396,7 +396,7 @@ table ip t {
 	if rs[4].Action != policy.Next || rs[4].Match.Src.Constrained() && len(rs[4].Match.Unresolved) > 0 {
 		t.Fatalf("meta mark set is a non-matching statement: %+v", rs[4])
 	}
-	if !rs[5].Match.Src.Constrained() || len(rs[5].Match.Unresolved) == 0 || len(cfg.Warnings) != 1 {
+	if !rs[5].Match.Src.Constrained() || len(rs[5].Match.Unresolved) == 0 || len(cfg.Warnings) != 2 {
 		t.Fatalf("fib: %+v warnings %v", rs[5].Match, cfg.Warnings)
 	}
 	if rs[6].Match.OutIface != "ppp+" {
@@ -425,6 +425,16 @@ func TestConcatSetWarnsAndNeverMatches(t *testing.T) {
 	d := cfg.Decide(cfg.Filter("c"), fcase{proto: tcp, src: "10.0.0.1", dst: "10.0.0.2", dport: 22}.flow())
 	if d.Action != policy.Permit || !d.Default {
 		t.Fatalf("concat rule must never match: %+v", d)
+	}
+}
+
+func TestDormantTable(t *testing.T) {
+	cfg, err := Parse("d.nft", []byte("table inet t {\n\tflags dormant\n\tchain c {\n\t\ttype filter hook input priority 0; policy drop;\n\t}\n}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := cfg.Filter("c"); f.Entry || f.Meta["dormant"] != "true" {
+		t.Fatalf("dormant table chains are not entry filters: %+v", f)
 	}
 }
 

@@ -23,6 +23,7 @@ type table struct {
 	chainByName  map[string]*chain
 	sets         []*nset
 	setByName    map[string]*nset
+	dormant      bool
 }
 
 func (t *table) key() string { return t.family + " " + t.name }
@@ -682,7 +683,19 @@ func (p *nparser) tableBody(tb *table, open tok) error {
 			if err := p.define(); err != nil {
 				return err
 			}
-		case "flags", "comment", "flowtable", "counter", "quota", "ct", "limit", "secmark", "synproxy", "tunnel":
+		case "flags":
+			toks, err := p.stmt()
+			if err != nil {
+				return err
+			}
+			for _, f := range toks {
+				if f.is("dormant") {
+					// A dormant table's base chains are not registered
+					// with the kernel: no traffic sees them.
+					tb.dormant = true
+				}
+			}
+		case "comment", "flowtable", "counter", "quota", "ct", "limit", "secmark", "synproxy", "tunnel":
 			// Not in the filtering model: skipped (named objects are only
 			// referenced by non-matching statements).
 			if _, err := p.stmt(); err != nil {

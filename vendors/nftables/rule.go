@@ -764,6 +764,10 @@ func (rp *ruleParser) value(k keyKind) (*setValue, string, error) {
 			return nil, "", err
 		}
 		if s.val == nil {
+			// The kernel looks the key up in the set (concatenations,
+			// ether_addr, marks ...); the model cannot, so the reference
+			// stays in Match.Unresolved and the rule matches nothing. An
+			// undefined set is an error above: nft refuses such rulesets.
 			rp.b.cfg.Warnf(t.pos(), "set %s (type %s) is not modelled; rule treated as never matching", t.text, s.keyType)
 			return nil, t.text, nil
 		}
@@ -1181,6 +1185,10 @@ func (rp *ruleParser) unsupported(start int, matching bool) error {
 		// would widen the rule, so the rule never matches (a warning tells).
 		rp.c.never = append(rp.c.never, txt)
 		rp.b.cfg.Warnf(rp.ts[start].pos(), "unsupported match %q: rule treated as never matching", txt)
+	} else {
+		// A "... set ..." statement changes packet metadata but does not
+		// filter: the rule keeps matching as written.
+		rp.b.cfg.Warnf(rp.ts[start].pos(), "statement %q not modelled; treated as non-matching", txt)
 	}
 	return nil
 }
