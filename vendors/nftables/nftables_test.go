@@ -663,3 +663,20 @@ func TestCorpusNotDetected(t *testing.T) {
 		t.Fatal("empty corpus")
 	}
 }
+
+func TestWorkstationFixture(t *testing.T) {
+	cfg := parseFixture(t, "workstation.nft")
+	checkCases(t, cfg, "input", []fcase{
+		{proto: tcp, src: "192.0.2.1", dst: "192.0.2.2", dport: 22, in: "eth0", want: policy.Permit, rule: "12"},
+		{proto: tcp, src: "192.0.2.1", dst: "192.0.2.2", dport: 80, in: "eth0", want: policy.Deny, rule: ""},
+		{proto: tcp, src: "192.0.2.1", dst: "127.0.0.1", dport: 80, in: "eth0", want: policy.Deny, rule: "4"},
+		{proto: tcp, src: "127.0.0.1", dst: "127.0.0.1", dport: 80, in: "lo", want: policy.Permit, rule: "3"},
+		{proto: udp, src: "192.0.2.1", dst: "224.0.0.251", dport: 5353, in: "eth0", want: policy.Permit, rule: "10"},
+		{proto: udp, src: "fe80::1", dst: "ff02::fb", dport: 5353, in: "eth0", want: policy.Permit, rule: "9"},
+		{proto: udp, src: "fe80::1", dst: "fe80::2", sport: 547, dport: 546, in: "eth0", want: policy.Permit, rule: "11"},
+		{proto: icmp, src: "192.0.2.1", dst: "192.0.2.2", icmp: 11, in: "eth0", want: policy.Permit, rule: "6"},
+		{proto: icmp, src: "192.0.2.1", dst: "192.0.2.2", icmp: 8, in: "eth0", want: policy.Permit, rule: "8"},
+		// meta pkttype is not modelled: the reject rule never matches
+		{proto: udp, src: "192.0.2.1", dst: "192.0.2.2", dport: 9, in: "eth0", want: policy.Deny, rule: "", trail: -1},
+	})
+}
