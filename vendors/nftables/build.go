@@ -22,15 +22,9 @@ type builder struct {
 	tables   []*table
 	filters  map[*chain]*policy.Filter
 	edges    map[*chain][]edge
-	vals     map[valKey]*setValue
+	vals     [kNfproto + 1]map[string]*setValue
 	expanded int
 	slab     []policy.Rule
-}
-
-type valKey struct {
-	k    keyKind
-	kind tkind
-	text string
 }
 
 type edge struct {

@@ -781,16 +781,17 @@ func (rp *ruleParser) value(k keyKind) (*setValue, string, error) {
 		if rp.peek().kind != tComma {
 			// Single values repeat across rules: parse each once per file.
 			// setValues are never mutated after parsing.
-			key := valKey{k, t.kind, t.text}
-			if sv, ok := rp.b.vals[key]; ok {
+			m := rp.b.vals[k]
+			if sv, ok := m[t.text]; ok {
 				return sv, "", nil
 			}
 			sv, err := parseElems(rp.ts[start:rp.i], k, false)
 			if err == nil {
-				if rp.b.vals == nil {
-					rp.b.vals = map[valKey]*setValue{}
+				if m == nil {
+					m = map[string]*setValue{}
+					rp.b.vals[k] = m
 				}
-				rp.b.vals[key] = sv
+				m[t.text] = sv
 			}
 			return sv, "", err
 		}

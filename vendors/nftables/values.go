@@ -144,10 +144,18 @@ func parseElems(ts []tok, k keyKind, isMap bool) (*setValue, error) {
 			if key.kind == tWord && strings.HasSuffix(key.text, ":") && len(key.text) > 1 && !strings.HasSuffix(key.text, "::") {
 				key.text = key.text[:len(key.text)-1]
 			} else {
-				if len(rest) == 0 || !(rest[0].is(":") || (rest[0].kind == tWord && strings.HasPrefix(rest[0].text, ":"))) {
+				// skip element annotations (timeout 1h expires 59m, counter
+				// packets 0 bytes 0, comment "x") up to the ':'
+				j := 0
+				for j < len(rest) && !(rest[j].is(":") || (rest[j].kind == tWord && strings.HasPrefix(rest[j].text, ":"))) {
+					j++
+				}
+				if j == len(rest) {
 					return nil, parser.Errorf(key.pos(), "map element %s: expected ':'", key.describe())
 				}
+				rest = rest[j:]
 				if rest[0].text != ":" {
+					rest = append([]tok{rest[0]}, rest[1:]...)
 					rest[0].text = rest[0].text[1:]
 				} else {
 					rest = rest[1:]
