@@ -4,7 +4,7 @@ package nftables
 // throw-away network namespaces, dumped back and re-parsed, and for the
 // kernel-*.nft fixtures real packets are sent across a veth pair and the
 // kernel's verdicts compared with fwpol's. Everything happens inside
-// namespaces created here (10.251.0.0/24 only); tests skip cleanly when not
+// namespaces created here (10.251.0.0/24 and fd00:251::/64 only); tests skip cleanly when not
 // root or when nft/ip/namespaces are unavailable.
 
 import (
@@ -200,7 +200,7 @@ func TestKernelDumpsParse(t *testing.T) {
 
 type kflow struct {
 	proto uint8
-	src   string // last octet in 10.251.0.0/24
+	src   string // last octet in 10.251.0.0/24, or an IPv6 address
 	port  uint16
 	want  policy.Action
 	why   string
@@ -232,6 +232,17 @@ func TestKernelVerdicts(t *testing.T) {
 			{tcp, "1", 7701, policy.Deny, "iifname !="},
 			{udp, "1", 9999, policy.Deny, "chain policy"},
 		}},
+		{"kernel-dual.nft", []kflow{
+			{tcp, "1", 7800, policy.Permit, "IPv4 accept"},
+			{tcp, "fd00:251::1", 7800, policy.Permit, "ip saddr != never matches IPv6"},
+			{tcp, "fd00:251::10", 7800, policy.Deny, "ip6 saddr drop"},
+			{tcp, "1", 7801, policy.Deny, "meta nfproto ipv6 excludes IPv4"},
+			{tcp, "fd00:251::1", 7801, policy.Permit, "meta nfproto ipv6"},
+			{tcp, "1", 7802, policy.Permit, "ip protocol tcp"},
+			{tcp, "fd00:251::1", 7802, policy.Deny, "ip protocol never matches IPv6"},
+			{udp, "fd00:251::1", 7803, policy.Permit, "th dport over IPv6"},
+			{udp, "1", 7803, policy.Permit, "ip6 daddr != never matches IPv4"},
+		}},
 		{"kernel-multi.nft", []kflow{
 			{tcp, "1", 7001, policy.Deny, "drop in the first base chain"},
 			{tcp, "1", 7002, policy.Deny, "accept in the first chain, dropped by the second's policy"},
@@ -250,6 +261,10 @@ func TestKernelVerdicts(t *testing.T) {
 	run(t, exec.Command("ip", "-n", tx, "addr", "add", "10.251.0.1/24", "dev", "fwk1"))
 	for _, a := range []string{"10", "20", "30", "40", "66"} {
 		run(t, exec.Command("ip", "-n", tx, "addr", "add", "10.251.0."+a+"/24", "dev", "fwk1"))
+	}
+	run(t, exec.Command("ip", "-n", rx, "addr", "add", "fd00:251::2/64", "dev", "fwk0", "nodad"))
+	for _, a := range []string{"1", "10"} {
+		run(t, exec.Command("ip", "-n", tx, "addr", "add", "fd00:251::"+a+"/64", "dev", "fwk1", "nodad"))
 	}
 	for _, ns := range []string{rx, tx} {
 		run(t, exec.Command("ip", "-n", ns, "link", "set", "lo", "up"))
@@ -324,7 +339,11 @@ func TestKernelVerdicts(t *testing.T) {
 				if f.proto == udp {
 					p = "udp"
 				}
-				lines = append(lines, fmt.Sprintf("%s 10.251.0.%s 10.251.0.2 %d", p, f.src, f.port))
+				src, dst := "10.251.0."+f.src, "10.251.0.2"
+				if strings.Contains(f.src, ":") {
+					src, dst = f.src, "fd00:251::2"
+				}
+				lines = append(lines, fmt.Sprintf("%s %s %s %d", p, src, dst, f.port))
 			}
 			probe := inNS(tx, self, "-test.run=^$")
 			probe.Env = append(os.Environ(), helperEnv+"=probe", "FWPOL_NFT_FLOWS="+strings.Join(lines, ";"))
@@ -338,7 +357,8 @@ func TestKernelVerdicts(t *testing.T) {
 			}
 			for i, f := range s.flows {
 				kernel, _ := policy.ParseAction(got[i])
-				fl := &policy.Flow{Proto: f.proto, Src: netip.MustParseAddr("10.251.0." + f.src), Dst: netip.MustParseAddr("10.251.0.2"),
+				w := strings.Fields(lines[i])
+				fl := &policy.Flow{Proto: f.proto, Src: netip.MustParseAddr(w[1]), Dst: netip.MustParseAddr(w[2]),
 					SrcPort: 40000, DstPort: f.port, InIface: "fwk0"}
 				d, _ := CombinedVerdict(cfg, "input", fl)
 				if kernel != f.want {
@@ -360,7 +380,7 @@ func helperListen() {
 		proto, port, _ := strings.Cut(spec, ":")
 		switch proto {
 		case "tcp":
-			l, err := net.Listen("tcp4", "0.0.0.0:"+port)
+			l, err := net.Listen("tcp", ":"+port)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, err)
 				os.Exit(1)
@@ -376,7 +396,7 @@ func helperListen() {
 				}
 			}()
 		case "udp":
-			pc, err := net.ListenPacket("udp4", "0.0.0.0:"+port)
+			pc, err := net.ListenPacket("udp", ":"+port)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, err)
 				os.Exit(1)
@@ -451,14 +471,14 @@ func probeOne(proto, src, dst, port string) string {
 	addr := net.JoinHostPort(dst, port)
 	if proto == "tcp" {
 		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: probeTimeout}
-		c, err := d.Dial("tcp4", addr)
+		c, err := d.Dial("tcp", addr)
 		if err == nil {
 			c.Close()
 		}
 		return classify(err)
 	}
 	d := net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP(src)}}
-	c, err := d.Dial("udp4", addr)
+	c, err := d.Dial("udp", addr)
 	if err != nil {
 		return classify(err)
 	}
