@@ -6,7 +6,6 @@ import (
 
 	"github.com/fwpol/fwpol/parser"
 	"github.com/fwpol/fwpol/policy"
-	"go4.org/netipx"
 )
 
 // maxExpansion bounds the rules one nft rule may expand into (vmap elements
@@ -117,7 +116,7 @@ func (b *builder) resolveSet(s *nset) error {
 		}
 		sv.name = s.name
 		s.val = sv
-		if sv.ips != nil {
+		if sv.kind == kAddr4 || sv.kind == kAddr6 {
 			obj.Addrs = toAddrSet(sv.ips)
 		}
 	}
@@ -308,8 +307,6 @@ func (b *builder) newRule() *policy.Rule {
 	return r
 }
 
-func toAddrSet(s *netipx.IPSet) *policy.AddrSet { return policy.AddrSetFromIPSet(s) }
-
 // match converts an accumulated condition into a policy.Match.
 func (b *builder) match(cd *cond, c *chain) policy.Match {
 	m := policy.Match{Src: policy.AnyAddr(), Dst: policy.AnyAddr()}
@@ -319,7 +316,7 @@ func (b *builder) match(cd *cond, c *chain) policy.Match {
 	if fam != policy.FamilyAny && cf != policy.FamilyAny && fam != cf {
 		never = append(never, "address family does not match the table")
 	}
-	if cd.src != nil {
+	if cd.srcOn {
 		m.Src = policy.AddrMatch{Set: toAddrSet(cd.src), Refs: cd.srcRefs}
 	} else if fam != policy.FamilyAny && fam != cf {
 		// "ip protocol tcp" in an inet table only sees IPv4 packets.
@@ -329,7 +326,7 @@ func (b *builder) match(cd *cond, c *chain) policy.Match {
 		}
 		m.Src = policy.AddrMatch{Set: toAddrSet(universe(k))}
 	}
-	if cd.dst != nil {
+	if cd.dstOn {
 		m.Dst = policy.AddrMatch{Set: toAddrSet(cd.dst), Refs: cd.dstRefs}
 	}
 	m.Protocols, m.SrcPorts, m.DstPorts = cd.proto, cd.sport, cd.dport

@@ -5,7 +5,6 @@ import (
 
 	"github.com/fwpol/fwpol/parser"
 	"github.com/fwpol/fwpol/policy"
-	"go4.org/netipx"
 )
 
 // field is the Match field a selector constrains.
@@ -46,7 +45,9 @@ func (s selector) name() string {
 type cond struct {
 	fam        policy.Family
 	never      []string // reasons the rule can never match
-	src, dst   *netipx.IPSet
+	src, dst   ipRanges
+	srcOn      bool // src/dst constrained (nil ranges = nothing)
+	dstOn      bool
 	srcRefs    []string
 	dstRefs    []string
 	proto      *policy.Ranges
@@ -84,17 +85,6 @@ func (c *cond) setFam(f policy.Family, why string) {
 	}
 }
 
-func intersectIP(a, b *netipx.IPSet) *netipx.IPSet {
-	if a == nil {
-		return b
-	}
-	var sb netipx.IPSetBuilder
-	sb.AddSet(a)
-	sb.Intersect(b)
-	s, _ := sb.IPSet()
-	return s
-}
-
 func intersectR(a *policy.Ranges, b policy.Ranges) *policy.Ranges {
 	if a == nil {
 		return b.Ptr()
@@ -113,18 +103,21 @@ func (c *cond) apply(sel selector, op string, sv *setValue) {
 	case fSrc, fDst:
 		set := sv.ips
 		if neg {
-			var b netipx.IPSetBuilder
-			b.AddSet(universe(sel.kind))
-			b.RemoveSet(set)
-			set, _ = b.IPSet()
+			set = complementRanges(set, universe(sel.kind))
 		}
 		if sel.f == fSrc {
-			c.src = intersectIP(c.src, set)
+			if c.srcOn {
+				set = intersectRanges(c.src, set)
+			}
+			c.src, c.srcOn = set, true
 			if sv.name != "" {
 				c.srcRefs = append(c.srcRefs, sv.name)
 			}
 		} else {
-			c.dst = intersectIP(c.dst, set)
+			if c.dstOn {
+				set = intersectRanges(c.dst, set)
+			}
+			c.dst, c.dstOn = set, true
 			if sv.name != "" {
 				c.dstRefs = append(c.dstRefs, sv.name)
 			}

@@ -60,7 +60,7 @@ func (k keyKind) String() string {
 // elemVal is one typed element (for maps, with its verdict).
 type elemVal struct {
 	at      tok
-	ips     *netipx.IPSet
+	ips     ipRanges
 	rng     policy.Ranges
 	str     string
 	verdict policy.Action
@@ -72,31 +72,11 @@ type elemVal struct {
 // setValue is a resolved anonymous or named set.
 type setValue struct {
 	kind  keyKind
-	ips   *netipx.IPSet
+	ips   ipRanges
 	rng   policy.Ranges
 	strs  []string
 	elems []elemVal
 	name  string // "@name" for named sets
-}
-
-var v4All = netip.MustParsePrefix("0.0.0.0/0")
-var v6All = netip.MustParsePrefix("::/0")
-
-var univ4, univ6 = func() (*netipx.IPSet, *netipx.IPSet) {
-	var b4, b6 netipx.IPSetBuilder
-	b4.AddPrefix(v4All)
-	b6.AddPrefix(v6All)
-	s4, _ := b4.IPSet()
-	s6, _ := b6.IPSet()
-	return s4, s6
-}()
-
-// universe is every address of the family of k (immutable, shared).
-func universe(k keyKind) *netipx.IPSet {
-	if k == kAddr4 {
-		return univ4
-	}
-	return univ6
 }
 
 // splitElems splits raw tokens on top-level commas.
@@ -134,7 +114,7 @@ func parseElems(ts []tok, k keyKind, isMap bool) (*setValue, error) {
 		}
 		return sv, nil
 	}
-	var b netipx.IPSetBuilder
+	var all ipRanges
 	var rs []policy.Range
 	for _, e := range splitElems(ts) {
 		key := e[0]
@@ -185,23 +165,15 @@ func parseElems(ts []tok, k keyKind, isMap bool) (*setValue, error) {
 				ev.target = rest[1]
 			}
 		}
-		if ev.ips != nil && len(ts) > 1 {
-			b.AddSet(ev.ips)
-		}
+		all = append(all, ev.ips...)
 		rs = append(rs, ev.rng...)
 		if ev.str != "" {
 			sv.strs = append(sv.strs, ev.str)
 		}
 		sv.elems = append(sv.elems, ev)
 	}
-	if (k == kAddr4 || k == kAddr6) && len(sv.elems) == 1 {
-		sv.ips = sv.elems[0].ips
-	} else if k == kAddr4 || k == kAddr6 {
-		s, err := b.IPSet()
-		if err != nil {
-			return nil, err
-		}
-		sv.ips = s
+	if k == kAddr4 || k == kAddr6 {
+		sv.ips = normRanges(all)
 	}
 	sv.rng = policy.NewRanges(rs...)
 	return sv, nil
@@ -233,7 +205,6 @@ func typedValue(t tok, k keyKind, ev *elemVal) error {
 	}
 	switch k {
 	case kAddr4, kAddr6:
-		var b netipx.IPSetBuilder
 		want4 := k == kAddr4
 		check := func(a netip.Addr) error {
 			if a.Is4() != want4 || a.Zone() != "" {
@@ -241,6 +212,7 @@ func typedValue(t tok, k keyKind, ev *elemVal) error {
 			}
 			return nil
 		}
+		var r netipx.IPRange
 		switch {
 		case strings.Contains(s, "/"):
 			pf, err := netip.ParsePrefix(s)
@@ -250,7 +222,7 @@ func typedValue(t tok, k keyKind, ev *elemVal) error {
 			if err := check(pf.Addr()); err != nil {
 				return err
 			}
-			b.AddPrefix(pf.Masked())
+			r = netipx.RangeOfPrefix(pf.Masked())
 			ev.spec = 1 << uint(min(63, pf.Addr().BitLen()-pf.Bits()))
 		case strings.Contains(s, "-"):
 			i := strings.IndexByte(s, '-')
@@ -265,11 +237,10 @@ func typedValue(t tok, k keyKind, ev *elemVal) error {
 			if err := check(hi); err != nil {
 				return err
 			}
-			r := netipx.IPRangeFrom(lo, hi)
+			r = netipx.IPRangeFrom(lo, hi)
 			if !r.IsValid() {
 				return parser.Errorf(t.pos(), "bad address range %q (low > high)", s)
 			}
-			b.AddRange(r)
 			ev.spec = 1 << 62
 			if pf, ok := r.Prefix(); ok {
 				ev.spec = 1 << uint(min(63, pf.Addr().BitLen()-pf.Bits()))
@@ -282,14 +253,10 @@ func typedValue(t tok, k keyKind, ev *elemVal) error {
 			if err := check(a); err != nil {
 				return err
 			}
-			b.Add(a)
+			r = netipx.IPRangeFrom(a, a)
 			ev.spec = 1
 		}
-		set, err := b.IPSet()
-		if err != nil {
-			return parser.Errorf(t.pos(), "bad address %q", s)
-		}
-		ev.ips = set
+		ev.ips = ipRanges{r}
 		return nil
 	case kPort, kProto, kIcmp, kIcmp6, kIcmpCode:
 		lo, hi := s, s
