@@ -51,11 +51,20 @@
 //     make the rule never match: the model must never widen a rule.
 //   - Errors, as nft refuses them: unbalanced braces, undefined set or map,
 //     bad prefixes and addresses, unknown ports, jumps to undefined or base
-//     chains, and jump/goto loops.
-//   - define/$variables, include "file" (relative to the including file;
-//     globs allowed) and flush ruleset/table/chain/set work as in nft -f.
-//     "add/insert rule ... handle|position N" is placed at the chain end/start
-//     with a warning.
+//     chains, and jump/goto loops. Because nft refuses undefined references
+//     outright, Config.Undefined stays empty; sets the model cannot evaluate
+//     (concatenations, ether_addr, marks) are kept as Objects with
+//     Unresolved set, and rules using them list the name in
+//     Match.Unresolved and match nothing.
+//   - define/$variables, include "file" (relative to the including file's
+//     directory — nft itself searches its -I include path; globs allowed) and
+//     flush ruleset/table/chain/set work as in nft -f. "add/insert rule ...
+//     handle|position N" is placed at the chain end/start with a warning.
+//   - Tables with "flags dormant" are parsed, but their base chains are not
+//     entry filters (the kernel does not run them); Meta["dormant"] says so.
+//   - queue, dup, fwd, tproxy, synproxy, set updates ("update @s {...}") and
+//     "... set ..." statements are kept verbatim with a warning and treated
+//     as non-matching, non-terminating statements.
 //
 // # Several base chains on one hook
 //
