@@ -231,6 +231,10 @@ func TestKernelVerdicts(t *testing.T) {
 			{tcp, "1", 7700, policy.Permit, "iifname"},
 			{tcp, "1", 7701, policy.Deny, "iifname !="},
 			{udp, "1", 9999, policy.Deny, "chain policy"},
+			{tcp, "50", 7900, policy.Permit, "named verdict map accept"},
+			{tcp, "51", 7900, policy.Deny, "named verdict map drop"},
+			{tcp, "1", 7900, policy.Deny, "no map element: next rules, then policy"},
+			{tcp, "1", 7901, policy.Permit, "interface set"},
 		}},
 		{"kernel-dual.nft", []kflow{
 			{tcp, "1", 7800, policy.Permit, "IPv4 accept"},
@@ -259,7 +263,7 @@ func TestKernelVerdicts(t *testing.T) {
 	run(t, exec.Command("ip", "link", "add", "fwk1", "netns", tx, "type", "veth", "peer", "name", "fwk0", "netns", rx))
 	run(t, exec.Command("ip", "-n", rx, "addr", "add", "10.251.0.2/24", "dev", "fwk0"))
 	run(t, exec.Command("ip", "-n", tx, "addr", "add", "10.251.0.1/24", "dev", "fwk1"))
-	for _, a := range []string{"10", "20", "30", "40", "66"} {
+	for _, a := range []string{"10", "20", "30", "40", "50", "51", "66"} {
 		run(t, exec.Command("ip", "-n", tx, "addr", "add", "10.251.0."+a+"/24", "dev", "fwk1"))
 	}
 	run(t, exec.Command("ip", "-n", rx, "addr", "add", "fd00:251::2/64", "dev", "fwk0", "nodad"))
@@ -452,7 +456,7 @@ func helperProbe() {
 	fmt.Println(strings.Join(res, "\n"))
 }
 
-const probeTimeout = 1500 * time.Millisecond
+const probeTimeout = 2500 * time.Millisecond
 
 func classify(err error) string {
 	var ne net.Error
