@@ -24,6 +24,7 @@ type builder struct {
 	vals     [kNfproto + 1]map[string]*setValue
 	expanded int
 	slab     []policy.Rule
+	rp       ruleParser
 }
 
 type edge struct {
@@ -213,7 +214,9 @@ func hookDirection(h string) string {
 // rule turns one nft rule into one or more policy rules (vmap and interface
 // sets expand into alternatives sharing Name and Pos).
 func (b *builder) rule(c *chain, raw rawRule, index int) ([]*policy.Rule, error) {
-	rp := &ruleParser{b: b, ch: c, ts: raw.toks, action: policy.Next}
+	// one ruleParser per builder, reset per rule (saves an allocation each)
+	rp := &b.rp
+	*rp = ruleParser{b: b, ch: c, ts: raw.toks, action: policy.Next, vendor: rp.vendor[:0]}
 	if err := rp.parse(); err != nil {
 		return nil, err
 	}

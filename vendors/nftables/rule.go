@@ -276,10 +276,18 @@ func (rp *ruleParser) needWord(what string) (tok, error) {
 	return t, nil
 }
 
-var stopWords = map[string]bool{
-	"accept": true, "drop": true, "reject": true, "jump": true, "goto": true, "return": true,
-	"continue": true, "counter": true, "log": true, "limit": true, "comment": true,
-	"quota": true, "queue": true, "notrack": true,
+// stopWords start a statement of their own: unknown expressions end there.
+var stopWords = stopSet{}
+
+type stopSet struct{}
+
+func (stopSet) has(w string) bool {
+	switch w {
+	case "accept", "drop", "reject", "jump", "goto", "return", "continue", "counter", "log",
+		"limit", "comment", "quota", "queue", "notrack":
+		return true
+	}
+	return false
 }
 
 func (rp *ruleParser) parse() error {
@@ -333,7 +341,7 @@ func (rp *ruleParser) parse() error {
 			var words []string
 			for rp.i < len(rp.ts) {
 				n := rp.peek()
-				if (n.kind != tWord && n.kind != tString) || stopWords[n.text] || looksLikeSelector(n.text) {
+				if (n.kind != tWord && n.kind != tString) || stopWords.has(n.text) || looksLikeSelector(n.text) {
 					break
 				}
 				words = append(words, n.text)
@@ -370,7 +378,7 @@ func (rp *ruleParser) parse() error {
 			words := []string{t.text}
 			for rp.i < len(rp.ts) {
 				n := rp.peek()
-				if n.kind == tHandle || (n.kind == tWord && stopWords[n.text]) {
+				if n.kind == tHandle || (n.kind == tWord && stopWords.has(n.text)) {
 					break
 				}
 				if n.kind == tLBrace {
@@ -478,7 +486,7 @@ func (rp *ruleParser) logOpts() error {
 			if _, err := rp.needWord("log flags"); err != nil {
 				return err
 			}
-			for rp.peek().kind == tComma || (rp.peek().kind == tWord && !stopWords[rp.peek().text] && !looksLikeSelector(rp.peek().text) && isLogFlag(rp.peek().text)) {
+			for rp.peek().kind == tComma || (rp.peek().kind == tWord && !stopWords.has(rp.peek().text) && !looksLikeSelector(rp.peek().text) && isLogFlag(rp.peek().text)) {
 				rp.i++
 			}
 		default:
@@ -1067,7 +1075,7 @@ func (rp *ruleParser) generic() error {
 		rp.i++
 		for rp.i < len(rp.ts) {
 			x := rp.peek()
-			if x.kind == tHandle || (x.kind == tWord && stopWords[x.text]) {
+			if x.kind == tHandle || (x.kind == tWord && stopWords.has(x.text)) {
 				break
 			}
 			if x.kind == tLBrace {

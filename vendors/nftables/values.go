@@ -350,6 +350,9 @@ var nftIcmpCodes = map[string]uint16{
 }
 
 func number(s string, k keyKind) (uint16, error) {
+	if n, ok := decimal(s); ok && (k == kPort || n <= 255) {
+		return n, nil
+	}
 	switch k {
 	case kPort:
 		if n, ok := nftServices[s]; ok {
@@ -413,4 +416,23 @@ func maxOf(k keyKind) uint16 {
 // rulesets the order is immaterial).
 func sortBySpecificity(es []elemVal) {
 	sort.SliceStable(es, func(i, j int) bool { return es[i].spec < es[j].spec })
+}
+
+// decimal parses a plain decimal up to 65535 without allocating.
+func decimal(s string) (uint16, bool) {
+	if len(s) == 0 || len(s) > 5 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	if n > 65535 {
+		return 0, false
+	}
+	return uint16(n), true
 }
