@@ -34,6 +34,16 @@ type Options struct {
 	Scope netdb.Filter
 	// CacheDir holds the parse cache; empty disables it.
 	CacheDir string
+	// Want, when set, skips inventory devices a command does not need (a
+	// flow search needs only the hosts that own the flow's addresses); their
+	// files are neither read nor parsed.
+	Want func(Device) bool
+}
+
+// Device is what the inventory says of a device before its configs are read.
+type Device struct {
+	Name, Site, Role string
+	Own              []netip.Addr
 }
 
 // Estate is the parsed result of a set of paths.
@@ -113,12 +123,16 @@ func siteOfFolder(dir string) string {
 	return filepath.Base(dir)
 }
 
-// inventoryJobs lists the files of every device in scope.
-func inventoryJobs(inv *netdb.Inventory, scope netdb.Filter) []job {
+// inventoryJobs lists the files of every device in scope that is wanted.
+func inventoryJobs(inv *netdb.Inventory, scope netdb.Filter, want func(Device) bool) []job {
 	var jobs []job
 	for _, d := range inv.Select(scope) {
+		own := d.OwnAddrs()
+		if want != nil && !want(Device{Name: d.Name, Site: d.Site, Role: d.Role, Own: own}) {
+			continue
+		}
 		for _, f := range d.Files {
-			jobs = append(jobs, job{path: f, explicit: true, vendor: d.Vendor, device: d.Name, site: d.Site, role: d.Role, own: d.OwnAddrs()})
+			jobs = append(jobs, job{path: f, explicit: true, vendor: d.Vendor, device: d.Name, site: d.Site, role: d.Role, own: own})
 		}
 	}
 	return jobs
@@ -131,8 +145,12 @@ func Load(paths []string, opt Options) (*Estate, error) {
 	if err != nil {
 		return nil, err
 	}
+	cacheKey := jobs
 	if opt.Inventory != nil {
-		jobs = append(inventoryJobs(opt.Inventory, opt.Scope), jobs...)
+		// The pack is keyed by every device in scope, so commands that load
+		// different subsets of the same estate share one pack.
+		cacheKey = append(inventoryJobs(opt.Inventory, opt.Scope, nil), jobs...)
+		jobs = append(inventoryJobs(opt.Inventory, opt.Scope, opt.Want), jobs...)
 	}
 	var forced *vendors.Vendor
 	if opt.Vendor != "" {
@@ -154,7 +172,7 @@ func Load(paths []string, opt Options) (*Estate, error) {
 	results := make([]result, len(jobs))
 	var old, fresh *pack
 	if opt.CacheDir != "" {
-		old = readPack(packPath(opt.CacheDir, jobs))
+		old = readPack(packPath(opt.CacheDir, cacheKey))
 		fresh = &pack{path: old.path, entries: make(map[string]cacheEntry, len(jobs))}
 	}
 	keys := make([]string, len(jobs))
@@ -191,7 +209,20 @@ func Load(paths []string, opt Options) (*Estate, error) {
 	close(next)
 	wg.Wait()
 	if fresh != nil {
-		dirty := len(old.entries) != len(jobs)
+		// Keep entries of devices this command skipped; drop stale ones.
+		inScope := make(map[string]bool, len(cacheKey))
+		for _, j := range cacheKey {
+			abs, _ := filepath.Abs(j.path)
+			inScope[abs] = true
+		}
+		dirty := false
+		for k, ent := range old.entries {
+			if inScope[k] {
+				fresh.entries[k] = ent
+			} else {
+				dirty = true
+			}
+		}
 		for i, r := range results {
 			if r.err == nil {
 				fresh.entries[keys[i]] = entries[i]

@@ -449,19 +449,31 @@ func (l *loader) siteNames() string {
 }
 
 // expand resolves a config path or glob relative to the inventory file.
+// A glob in the last element only (the common "hosts/*.rules") is matched
+// against one directory listing without a stat per file.
 func (l *loader) expand(file string, n *yaml.Node, pattern string) ([]string, error) {
 	p := pattern
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(filepath.Dir(file), p)
 	}
-	matches, err := filepath.Glob(p)
-	if err != nil {
+	if _, err := filepath.Match(p, ""); err != nil {
 		return nil, errAt(file, n, "bad config glob %q: %v", pattern, err)
 	}
 	var files []string
-	for _, m := range matches {
-		if st, err := os.Stat(m); err == nil && st.Mode().IsRegular() {
-			files = append(files, m)
+	dir, base := filepath.Split(p)
+	if !hasMeta(dir) && hasMeta(base) {
+		ents, _ := os.ReadDir(filepath.Clean(dir))
+		for _, e := range ents {
+			if ok, _ := filepath.Match(base, e.Name()); ok && isRegular(filepath.Join(dir, e.Name()), e) {
+				files = append(files, filepath.Join(dir, e.Name()))
+			}
+		}
+	} else {
+		matches, _ := filepath.Glob(p)
+		for _, m := range matches {
+			if st, err := os.Stat(m); err == nil && st.Mode().IsRegular() {
+				files = append(files, m)
+			}
 		}
 	}
 	if len(files) == 0 {
@@ -469,6 +481,20 @@ func (l *loader) expand(file string, n *yaml.Node, pattern string) ([]string, er
 	}
 	sort.Strings(files)
 	return files, nil
+}
+
+func hasMeta(s string) bool { return strings.ContainsAny(s, `*?[\`) }
+
+// isRegular trusts the directory entry's type, following symlinks only.
+func isRegular(path string, e os.DirEntry) bool {
+	if e.Type().IsRegular() {
+		return true
+	}
+	if e.Type()&os.ModeSymlink != 0 {
+		st, err := os.Stat(path)
+		return err == nil && st.Mode().IsRegular()
+	}
+	return false
 }
 
 func valueOf(m *yaml.Node, key string) *yaml.Node {

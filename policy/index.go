@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"sort"
 	"sync"
+	"sync/atomic"
 )
 
 // indexMinRules is the filter length from which Decide consults a
@@ -25,9 +26,14 @@ type dstIndex struct {
 }
 
 type filterIndex struct {
+	uses atomic.Int64
 	once sync.Once
 	idx  *dstIndex
 }
+
+// indexAfterUses is how many linear decisions a filter gets before Decide
+// builds its index.
+const indexAfterUses = 16
 
 func buildDstIndex(rules []*Rule) *dstIndex {
 	type edge struct {

@@ -127,9 +127,11 @@ type Filter struct {
 	index filterIndex
 }
 
-// dstIndex returns the filter's destination index, or nil for short filters.
+// dstIndex returns the filter's destination index, or nil for short filters
+// and for the first few decisions (a one-off search scans faster than it
+// could build the index).
 func (f *Filter) dstIndex() *dstIndex {
-	if len(f.Rules) < indexMinRules {
+	if len(f.Rules) < indexMinRules || f.index.uses.Add(1) <= indexAfterUses {
 		return nil
 	}
 	f.index.once.Do(func() { f.index.idx = buildDstIndex(f.Rules) })

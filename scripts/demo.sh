@@ -8,7 +8,7 @@ DEMO=out/demo
 export FWPOL_CACHE_DIR=${FWPOL_CACHE_DIR:-out/cache}
 
 run() {
-	printf '\n\033[1m$ %s\033[0m\n' "$*"
+	printf '\n\033[1m$'; printf ' %q' "$@"; printf '\033[0m\n'
 	"$@"
 }
 
@@ -18,7 +18,8 @@ run "$FWPOL" netdb list --inventory "$DEMO" --role edge,core,firewall
 run "$FWPOL" netdb show dc1-edge1 --inventory "$DEMO"
 # Which rule on which device decides an SSH flow from dc1's management net to a dc1 host?
 run "$FWPOL" search flow 'tcp 10.1.255.7 -> 10.1.16.1:22' --inventory "$DEMO" --site dc1 --role edge,core,firewall
-run "$FWPOL" search flow 'tcp 10.1.255.7 -> 10.1.16.1:22' --inventory "$DEMO" --device dc1-h00000,dc1-h00004
+# Hosts answer only for their own addresses: dc1-h00004 (nftables) owns 10.1.16.5.
+run "$FWPOL" search flow 'tcp 10.1.255.7 -> 10.1.16.5:22' --inventory "$DEMO" --site dc1
 # Where is the management range referenced, and is it permitted?
 run "$FWPOL" search address 10.1.255.0/24 --inventory "$DEMO" --site dc1 --role edge,core,firewall
 # A responder's list of flows, evaluated against the whole estate.

@@ -82,7 +82,7 @@ func NewFlowIndex(cfgs []*policy.Config, opt FlowOptions) *FlowIndex {
 				ix.general = append(ix.general, s)
 				continue
 			}
-			switch Hook(f) {
+			switch Direction(f) {
 			case "input":
 				for _, a := range c.OwnAddrs {
 					ix.inbound[a] = append(ix.inbound[a], s)
@@ -103,23 +103,51 @@ func NewFlowIndex(cfgs []*policy.Config, opt FlowOptions) *FlowIndex {
 	return ix
 }
 
-// Hook says where a host filter sits: "input", "output", "forward", or ""
-// for filters not tied to a host hook (router ACLs, Junos filters, zones).
-func Hook(f *policy.Filter) string {
-	if h := strings.ToLower(f.Meta["hook"]); h != "" {
-		return h
+// Direction says which traffic of its device a filter sees: "input"
+// (iptables INPUT, nft input, prerouting and ingress hooks), "output"
+// (OUTPUT, output, postrouting, egress), "forward", or "" for filters not
+// tied to a host hook (router ACLs, Junos filters, zone pairs).
+func Direction(f *policy.Filter) string {
+	hook := strings.ToLower(f.Meta["hook"])
+	if hook == "" && strings.HasPrefix(f.Kind, "iptables") {
+		hook = strings.ToLower(f.Name)
 	}
-	if strings.HasPrefix(f.Kind, "iptables") {
-		switch f.Name {
-		case "INPUT":
-			return "input"
-		case "OUTPUT":
-			return "output"
-		case "FORWARD":
-			return "forward"
-		}
+	switch hook {
+	case "input", "prerouting", "ingress":
+		return "input"
+	case "output", "postrouting", "egress":
+		return "output"
+	case "forward":
+		return "forward"
 	}
 	return ""
+}
+
+// FlowAddrs are the addresses of a set of flows, to tell which hosts can
+// see any of them.
+type FlowAddrs map[netip.Addr]bool
+
+// AddrsOf collects the source and destination addresses of flows.
+func AddrsOf(flows ...*policy.Flow) FlowAddrs {
+	a := FlowAddrs{}
+	for _, f := range flows {
+		a[f.Src], a[f.Dst] = true, true
+	}
+	return a
+}
+
+// Sees reports whether a device with this role and these own addresses can
+// see one of the flows: hosts only see flows to or from themselves.
+func (a FlowAddrs) Sees(role string, own []netip.Addr) bool {
+	if role != "host" || len(own) == 0 {
+		return true
+	}
+	for _, o := range own {
+		if a[o] {
+			return true
+		}
+	}
+	return false
 }
 
 // Eval evaluates fl against every filter that sees it.

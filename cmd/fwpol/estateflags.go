@@ -49,6 +49,11 @@ func (e *estateFlags) loadInventory() (*netdb.Inventory, error) {
 
 // load parses the estate: inventory devices in scope plus any PATHs.
 func (e *estateFlags) load(paths []string) (*estate.Estate, error) {
+	return e.loadWanted(paths, nil)
+}
+
+// loadWanted loads only the inventory devices want accepts.
+func (e *estateFlags) loadWanted(paths []string, want func(estate.Device) bool) (*estate.Estate, error) {
 	inv, err := e.loadInventory()
 	if err != nil {
 		return nil, err
@@ -64,7 +69,7 @@ func (e *estateFlags) load(paths []string) (*estate.Estate, error) {
 			return nil, usageErrorf("unknown vendor %q (one of: %s)", v, strings.ReplaceAll(registry.Names(), " ", ""))
 		}
 	}
-	opt := estate.Options{Inventory: inv, Scope: e.scope}
+	opt := estate.Options{Inventory: inv, Scope: e.scope, Want: want}
 	if !e.noCache {
 		opt.CacheDir = estate.DefaultCacheDir()
 	}

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/fwpol/fwpol/estate"
+	"github.com/fwpol/fwpol/policy"
+
 	"github.com/spf13/cobra"
 
 	"github.com/fwpol/fwpol/search"
@@ -90,7 +93,7 @@ func runSearchFlow(opts *searchFlowOptions) error {
 	if err != nil {
 		return usageError{err}
 	}
-	est, err := opts.estate.load(opts.paths)
+	est, err := opts.estate.loadWanted(opts.paths, opts.wants(fl))
 	if err != nil {
 		return err
 	}
@@ -128,7 +131,11 @@ func runSearchFlowFile(opts *searchFlowOptions) error {
 	if err != nil {
 		return err
 	}
-	est, err := opts.estate.load(opts.paths)
+	all := make([]*policy.Flow, len(flows))
+	for i, f := range flows {
+		all[i] = f.Flow
+	}
+	est, err := opts.estate.loadWanted(opts.paths, opts.wants(all...))
 	if err != nil {
 		return err
 	}
@@ -178,4 +185,13 @@ func ruleLabel(r search.FlowResult) string {
 		return r.DecidedIn + ":" + *r.Rule
 	}
 	return *r.Rule
+}
+
+// wants skips hosts that cannot see any of the flows, unless --all-filters.
+func (opts *searchFlowOptions) wants(flows ...*policy.Flow) func(estate.Device) bool {
+	if opts.allFilters {
+		return nil
+	}
+	addrs := search.AddrsOf(flows...)
+	return func(d estate.Device) bool { return addrs.Sees(d.Role, d.Own) }
 }
