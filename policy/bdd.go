@@ -68,8 +68,13 @@ type Manager struct {
 
 	// rule match sets, per (rule, family) of the filter
 	matchCache map[matchKey]uint32
-	// scratch for substitutions and verdict mapping
-	verdictOf func(leaf uint32) int
+	// multi-terminal leaves (outcomes, verdicts), by id-2
+	leafKeys map[leafKey]uint32
+	leafInfo []leafKey
+	// class maps terminals to comparable classes for neq/differsOn; cache
+	// entries of those ops are tagged with classEpoch.
+	class      func(uint32) int
+	classEpoch uint32
 }
 
 type matchKey struct {
@@ -428,9 +433,14 @@ func (m *Manager) leafSet(a, t uint32) uint32 {
 }
 
 // neq is the boolean set where the terminal classes of a and b differ, as
-// decided by class (a terminal -> class; class < 0 means "no value", which
-// never differs).
-func (m *Manager) neq(a, b uint32, class func(uint32) int) uint32 {
+// decided by m.class (class < 0 means "no value", which never differs).
+func (m *Manager) setClass(class func(uint32) int) {
+	m.class = class
+	m.classEpoch++
+}
+
+func (m *Manager) neq(a, b uint32) uint32 {
+	class := m.class
 	if a == b {
 		return bddFalse
 	}
@@ -444,25 +454,27 @@ func (m *Manager) neq(a, b uint32, class func(uint32) int) uint32 {
 	if a > b {
 		a, b = b, a
 	}
-	if r, ok := m.cacheGet(opNeq, a, b, 0); ok {
+	op := opNeq | m.classEpoch<<4
+	if r, ok := m.cacheGet(op, a, b, 0); ok {
 		return r
 	}
 	lv, a0, a1, b0, b1 := m.split2(a, b)
-	r := m.mk(lv, m.neq(a0, b0, class), m.neq(a1, b1, class))
-	m.cachePut(opNeq, a, b, 0, r)
+	r := m.mk(lv, m.neq(a0, b0), m.neq(a1, b1))
+	m.cachePut(op, a, b, 0, r)
 	return r
 }
 
 // differsOn reports whether some point of boolean set e has different
-// classes in multi-terminal a and b (without building anything).
-func (m *Manager) differsOn(e, a, b uint32, class func(uint32) int) bool {
+// m.class classes in multi-terminal a and b (without building anything).
+func (m *Manager) differsOn(e, a, b uint32) bool {
 	if e == bddFalse || a == b {
 		return false
 	}
 	if e == bddTrue && m.isTerminal(a) && m.isTerminal(b) {
-		return class(a) != class(b)
+		return m.class(a) != m.class(b)
 	}
-	if r, ok := m.cacheGet(opDiffers, e, a, b); ok {
+	op := opDiffers | m.classEpoch<<4
+	if r, ok := m.cacheGet(op, e, a, b); ok {
 		return r == 1
 	}
 	ne, na, nb := m.nodes[e], m.nodes[a], m.nodes[b]
@@ -477,12 +489,12 @@ func (m *Manager) differsOn(e, a, b uint32, class func(uint32) int) bool {
 	if nb.level == lv {
 		b0, b1 = nb.lo, nb.hi
 	}
-	res := m.differsOn(e0, a0, b0, class) || m.differsOn(e1, a1, b1, class)
+	res := m.differsOn(e0, a0, b0) || m.differsOn(e1, a1, b1)
 	r := uint32(0)
 	if res {
 		r = 1
 	}
-	m.cachePut(opDiffers, e, a, b, r)
+	m.cachePut(op, e, a, b, r)
 	return res
 }
 

@@ -157,15 +157,18 @@ func randFlow(rng *rand.Rand) *Flow {
 func TestMatchSetExactness(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
 	m := NewManager(1 << 12)
-	for i := 0; i < 3000; i++ {
+	for i := 0; i < 2000; i++ {
 		mt := randMatch(rng)
 		fam := Family(rng.Intn(3))
 		s := m.MatchSet(&mt, fam)
-		for j := 0; j < 60; j++ {
+		for j := 0; j < 50; j++ {
 			f := randFlow(rng)
 			want := mt.Matches(f) && fam.Applies(f)
 			if got := s.Contains(f); got != want {
 				t.Fatalf("rule %d flow %d fam %v: set says %v, Matches says %v\nmatch %+v src=%v dst=%v\nflow %+v", i, j, fam, got, want, mt, mt.Src.Set, mt.Dst.Set, f)
+			}
+			if j%10 != 0 {
+				continue
 			}
 			// the flow's own set is a member-exact singleton cylinder
 			fs := m.FlowSet(f)
