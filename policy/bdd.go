@@ -68,6 +68,8 @@ type Manager struct {
 
 	// rule match sets, per (rule, family) of the filter
 	matchCache map[matchKey]uint32
+	segCache map[addrSegKey]addrSegVal
+	segBuf   []seg
 	// multi-terminal leaves (outcomes, verdicts), by id-2
 	leafKeys map[leafKey]uint32
 	leafInfo []leafKey

@@ -167,33 +167,16 @@ func (m *Manager) addrTree(level int32, am *AddrMatch, v6 bool, leaf uint32) uin
 		}
 		return leaf
 	}
-	var segs []seg
-	if am.Set != nil {
-		for _, r := range am.Set.IPSet().Ranges() {
-			if r.From().Is4() == v6 {
-				continue
-			}
-			segs = append(segs, seg{addrValue(r.From()), addrValue(r.To()), bddTrue})
-		}
-	}
-	var wild []Wildcard
-	for _, w := range am.Set.Wildcards() {
-		if w.Addr.IsValid() && w.Addr.Is4() != v6 && w.Mask.Is4() == w.Addr.Is4() && w.Mask.IsValid() {
-			wild = append(wild, w)
-		}
-	}
+	segs, wild := m.addrSegs(am.Set, v6)
 	width := famWidth(v6)
 	if len(wild) == 0 {
 		in, out := leaf, bddFalse
 		if am.Negate {
 			in, out = out, in
 		}
-		for i := range segs {
-			segs[i].leaf = in
-		}
-		return m.segTree(level, width, segs, out)
+		return m.segTree(level, width, m.withLeaf(segs, in), out)
 	}
-	s := m.segTree(level, width, segs, bddFalse)
+	s := m.segTree(level, width, m.withLeaf(segs, bddTrue), bddFalse)
 	for _, w := range wild {
 		s = m.or(s, m.wildChain(level, w, bddTrue))
 	}
@@ -201,6 +184,56 @@ func (m *Manager) addrTree(level int32, am *AddrMatch, v6 bool, leaf uint32) uin
 		return m.ite(s, bddFalse, leaf)
 	}
 	return m.ite(s, leaf, bddFalse)
+}
+
+type addrSegKey struct {
+	s  *AddrSet
+	v6 bool
+}
+
+type addrSegVal struct {
+	segs []seg
+	wild []Wildcard
+}
+
+// addrSegs converts the family's part of an address set to segments (leaf
+// unset) and wildcard patterns, cached per set: vendors share sets between rules.
+func (m *Manager) addrSegs(set *AddrSet, v6 bool) ([]seg, []Wildcard) {
+	if set == nil {
+		return nil, nil
+	}
+	k := addrSegKey{set, v6}
+	if v, ok := m.segCache[k]; ok {
+		return v.segs, v.wild
+	}
+	var v addrSegVal
+	for _, r := range set.IPSet().Ranges() {
+		if r.From().Is4() == v6 {
+			continue
+		}
+		v.segs = append(v.segs, seg{lo: addrValue(r.From()), hi: addrValue(r.To())})
+	}
+	for _, w := range set.Wildcards() {
+		if w.Addr.IsValid() && w.Mask.IsValid() && w.Addr.Is4() != v6 && w.Mask.Is4() == w.Addr.Is4() {
+			v.wild = append(v.wild, w)
+		}
+	}
+	if m.segCache == nil {
+		m.segCache = make(map[addrSegKey]addrSegVal)
+	}
+	m.segCache[k] = v
+	return v.segs, v.wild
+}
+
+// withLeaf returns segs with every leaf set to leaf (in a scratch buffer).
+func (m *Manager) withLeaf(segs []seg, leaf uint32) []seg {
+	buf := m.segBuf[:0]
+	for _, s := range segs {
+		s.leaf = leaf
+		buf = append(buf, s)
+	}
+	m.segBuf = buf
+	return buf
 }
 
 // protocol classes, by how the port fields are used

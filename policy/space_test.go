@@ -232,3 +232,68 @@ func TestWildcardSetsV4V6(t *testing.T) {
 		t.Error("negated wildcard in a v4 filter")
 	}
 }
+
+func checkRegions(t *testing.T, s PacketSet) []Region {
+	t.Helper()
+	rs, trunc := s.Regions(0)
+	if trunc {
+		t.Fatal("unlimited regions truncated")
+	}
+	u := s.Manager().None()
+	for _, r := range rs {
+		rset, err := s.Manager().RegionSet(r)
+		if err != nil {
+			t.Fatalf("region %q: %v", r, err)
+		}
+		if rset.IsEmpty() || !rset.SubsetOf(s) {
+			t.Fatalf("region %q is empty or outside the set:\n%v", r, s)
+		}
+		if !rset.Contains(&r.Sample) {
+			t.Fatalf("region %q: sample %+v outside", r, r.Sample)
+		}
+		u = u.Union(rset)
+	}
+	if !u.Equal(s) {
+		t.Fatalf("regions do not cover the set: %v", rs)
+	}
+	return rs
+}
+
+func TestRegionsCoverExactly(t *testing.T) {
+	rng := rand.New(rand.NewSource(4))
+	m := NewManager(0)
+	for i := 0; i < 150; i++ {
+		a, b := randMatch(rng), randMatch(rng)
+		sa, sb := m.MatchSet(&a, FamilyAny), m.MatchSet(&b, FamilyAny)
+		for _, s := range []PacketSet{sa, sa.Diff(sb), sa.Union(sb), sa.SymDiff(sb)} {
+			checkRegions(t, s)
+		}
+	}
+}
+
+func TestRegionString(t *testing.T) {
+	m := NewManager(0)
+	tcp, web := Single(ProtoTCP), NewRanges(Range{80, 80}, Range{443, 443})
+	mt := Match{Src: AddrMatch{Set: MustParseSet("10.0.0.0/8")}, Dst: AddrMatch{Set: MustParseSet("203.0.113.0/28")}, Protocols: &tcp, DstPorts: &web}
+	rs := checkRegions(t, m.MatchSet(&mt, FamilyAny))
+	if len(rs) != 1 || rs[0].String() != "tcp src 10.0.0.0/8 dst 203.0.113.0/28 dport 80,443" {
+		t.Fatalf("got %v", rs)
+	}
+	icmp, echo := Single(ProtoICMP), Single(8)
+	ping := Match{Src: AnyAddr(), Dst: AddrMatch{Set: MustParseSet("192.0.2.1"), Negate: true}, Protocols: &icmp, ICMPTypes: &echo}
+	rs = checkRegions(t, m.MatchSet(&ping, FamilyIPv4))
+	if len(rs) != 1 || rs[0].String() != "icmp src any dst any except 192.0.2.1/32 icmp-type 8" {
+		t.Fatalf("got %v", rs)
+	}
+	// any protocol minus tcp/80: two regions, not hundreds of cubes
+	all := Match{Src: AnyAddr(), Dst: AnyAddr()}
+	d := m.MatchSet(&all, FamilyIPv4).Diff(m.MatchSet(&Match{Src: AnyAddr(), Dst: AnyAddr(), Protocols: &tcp, DstPorts: Single(80).Ptr()}, FamilyIPv4))
+	rs = checkRegions(t, d)
+	got := []string{}
+	for _, r := range rs {
+		got = append(got, r.String())
+	}
+	if len(rs) != 2 || got[0] != "ip except tcp src any dst any" || got[1] != "tcp src any dst any dport 0-79,81-65535" {
+		t.Fatalf("got %q", got)
+	}
+}
