@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"container/heap"
 	"sort"
 	"strings"
 )
@@ -131,12 +132,7 @@ type linter struct {
 	b     *builder
 	f     *Filter
 	taken map[int]uint32
-	idx   [2]map[int][]idxEntry // per family: prefix length -> sorted entries
-}
-
-type idxEntry struct {
-	val  u128
-	rule int
+	idx   [2]map[int]*idxLevel // per family: hull prefix length -> rules by prefix
 }
 
 // takenBy is the set of packets rule i removes from further evaluation of
@@ -201,39 +197,43 @@ func maskTop(v u128, plen, w int) u128 {
 
 func (l *linter) index() {
 	for fi := range l.idx {
-		l.idx[fi] = map[int][]idxEntry{}
+		l.idx[fi] = map[int]*idxLevel{}
 	}
 	for i, r := range l.f.Rules {
 		for fi, v6 := range []bool{false, true} {
 			if p, plen, ok := l.hull(&r.Match.Dst, v6); ok {
-				l.idx[fi][plen] = append(l.idx[fi][plen], idxEntry{p, i})
+				lv := l.idx[fi][plen]
+				if lv == nil {
+					lv = &idxLevel{byVal: map[u128][]int32{}}
+					l.idx[fi][plen] = lv
+				}
+				if _, seen := lv.byVal[p]; !seen {
+					lv.vals = append(lv.vals, p)
+				}
+				lv.byVal[p] = append(lv.byVal[p], int32(i))
 			}
 		}
 	}
 	for fi := range l.idx {
-		for _, es := range l.idx[fi] {
-			sort.Slice(es, func(a, b int) bool {
-				if es[a].val != es[b].val {
-					return es[a].val.less(es[b].val)
-				}
-				return es[a].rule < es[b].rule
-			})
+		for _, lv := range l.idx[fi] {
+			sort.Slice(lv.vals, func(a, b int) bool { return lv.vals[a].less(lv.vals[b]) })
 		}
 	}
 }
 
-// candidates lists, in rule order, the rules whose destinations may overlap rule i's.
-func (l *linter) candidates(i int) []int {
+// candidates calls yield, in increasing rule order, for the rules before
+// (earlier) or after rule i whose destinations may overlap rule i's, until
+// yield returns false.
+func (l *linter) candidates(i int, earlier bool, yield func(j int) bool) {
 	r := l.f.Rules[i]
-	seen := map[int]bool{}
-	var out []int
+	var lists [][]int32
 	for fi, v6 := range []bool{false, true} {
 		p, plen, ok := l.hull(&r.Match.Dst, v6)
 		if !ok {
 			continue
 		}
 		w := famWidth(v6)
-		for l2, es := range l.idx[fi] {
+		for l2, lv := range l.idx[fi] {
 			var lo, hi u128
 			if l2 <= plen {
 				lo = maskTop(p, l2, w)
@@ -241,17 +241,61 @@ func (l *linter) candidates(i int) []int {
 			} else {
 				lo, hi = p, p.or(lowMask(w-plen))
 			}
-			k := sort.Search(len(es), func(x int) bool { return !es[x].val.less(lo) })
-			for ; k < len(es) && !hi.less(es[k].val); k++ {
-				if j := es[k].rule; !seen[j] {
-					seen[j] = true
-					out = append(out, j)
+			k := sort.Search(len(lv.vals), func(x int) bool { return !lv.vals[x].less(lo) })
+			for ; k < len(lv.vals) && !hi.less(lv.vals[k]); k++ {
+				rs := lv.byVal[lv.vals[k]]
+				cut := sort.Search(len(rs), func(x int) bool { return int(rs[x]) >= i })
+				if earlier {
+					rs = rs[:cut]
+				} else {
+					if cut < len(rs) && int(rs[cut]) == i {
+						cut++
+					}
+					rs = rs[cut:]
+				}
+				if len(rs) > 0 {
+					lists = append(lists, rs)
 				}
 			}
 		}
 	}
-	sort.Ints(out)
-	return out
+	h := mergeHeap(lists)
+	heap.Init(&h)
+	last := -1
+	for h.Len() > 0 {
+		j := int(h[0][0])
+		if h[0] = h[0][1:]; len(h[0]) == 0 {
+			heap.Pop(&h)
+		} else {
+			heap.Fix(&h, 0)
+		}
+		if j == last {
+			continue
+		}
+		last = j
+		if !yield(j) {
+			return
+		}
+	}
+}
+
+type idxLevel struct {
+	vals  []u128
+	byVal map[u128][]int32
+}
+
+// mergeHeap merges ascending rule lists.
+type mergeHeap [][]int32
+
+func (h mergeHeap) Len() int           { return len(h) }
+func (h mergeHeap) Less(a, b int) bool { return h[a][0] < h[b][0] }
+func (h mergeHeap) Swap(a, b int)      { h[a], h[b] = h[b], h[a] }
+func (h *mergeHeap) Push(x any)        { *h = append(*h, x.([]int32)) }
+func (h *mergeHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // deciders lists the rules that decide the packets of set s in first-match
@@ -262,16 +306,10 @@ func (l *linter) deciders(i int, s uint32, earlier bool) ([]RuleRef, int) {
 	var refs []RuleRef
 	more := 0
 	rest := s
-	for _, j := range l.candidates(i) {
-		if rest == bddFalse {
-			break
-		}
-		if (earlier && j >= i) || (!earlier && j <= i) {
-			continue
-		}
+	l.candidates(i, earlier, func(j int) bool {
 		t := l.takenBy(j)
 		if !m.intersects(rest, t) {
-			continue
+			return true
 		}
 		rest = m.diff(rest, t)
 		r := l.f.Rules[j]
@@ -280,7 +318,8 @@ func (l *linter) deciders(i int, s uint32, earlier bool) ([]RuleRef, int) {
 		} else {
 			more++
 		}
-	}
+		return rest != bddFalse
+	})
 	if rest != bddFalse && !earlier {
 		refs = append(refs, RuleRef{Filter: l.f.Name, Action: l.f.Default})
 	}

@@ -144,7 +144,7 @@ func mutate(rng *rand.Rand, c *Config, e *Filter) (*Config, *Filter) {
 
 func TestDiffMatchesDecide(t *testing.T) {
 	rng := rand.New(rand.NewSource(5))
-	for i := 0; i < 1000; i++ {
+	for i := 0; i < 700; i++ {
 		ca, ea := randConfig(rng, 6)
 		cb, eb := mutate(rng, ca, ea)
 		if rng.Intn(4) == 0 {
@@ -165,7 +165,9 @@ func TestDiffMatchesDecide(t *testing.T) {
 					t.Fatalf("case %d: changes overlap", i)
 				}
 			}
-			checkRegions(t, c.Set)
+			if i%8 == 0 {
+				checkRegions(t, c.Set)
+			}
 		}
 		both := ea.Family
 		if both == FamilyAny {
