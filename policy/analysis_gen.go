@@ -18,8 +18,8 @@ import (
 //   - "p64", "p16": addresses drawn from pools of 64 or 16 prefixes per
 //     field (and ports from a small pool), so rules overlap heavily and many
 //     are shadowed;
-//   - "v6": like sparse over 2001:db8::/32 sources and 2001:db8:ffff::/48
-//     destinations (/48–/128), in an IPv6 filter.
+//   - "v6": like sparse in an IPv6 filter: sources /112–/128 of random
+//     addresses in 2001:db8::/32, destinations /120–/128 in 2001:db8:ffff::/48.
 //
 // The result is deterministic for a seed. The filter is named "acl".
 func GenerateACL(n int, seed int64, variant string) *Config {
@@ -128,7 +128,7 @@ func (g *aclGen) randSrc() netip.Prefix {
 		for i := 4; i < 16; i++ {
 			b[i] = byte(r.Intn(256))
 		}
-		return netip.PrefixFrom(netip.AddrFrom16(b), 48+r.Intn(81)).Masked()
+		return netip.PrefixFrom(netip.AddrFrom16(b), 112+r.Intn(17)).Masked()
 	}
 	a := netip.AddrFrom4([4]byte{10, byte(r.Intn(256)), byte(r.Intn(256)), byte(r.Intn(256))})
 	return netip.PrefixFrom(a, 16+r.Intn(17)).Masked()
@@ -141,7 +141,7 @@ func (g *aclGen) randDst() netip.Prefix {
 		for i := 6; i < 16; i++ {
 			b[i] = byte(r.Intn(256))
 		}
-		return netip.PrefixFrom(netip.AddrFrom16(b), 48+r.Intn(81)).Masked()
+		return netip.PrefixFrom(netip.AddrFrom16(b), 120+r.Intn(9)).Masked()
 	}
 	a := netip.AddrFrom4([4]byte{172, byte(16 + r.Intn(16)), byte(r.Intn(256)), byte(r.Intn(256))})
 	return netip.PrefixFrom(a, 24+r.Intn(9)).Masked()

@@ -39,6 +39,14 @@ const (
 	bddTrue  uint32 = 1
 )
 
+// uslot is a unique-table slot holding its key, so a lookup touches one
+// cache line instead of two (id 0 = empty: node 0 is a terminal).
+type uslot struct {
+	lo, hi uint32
+	level  int32
+	id     uint32
+}
+
 type cacheEntry struct {
 	a, b, c, op, res uint32
 }
@@ -59,7 +67,7 @@ const (
 // Manager owns the nodes of one analysis job. It is not safe for concurrent use.
 type Manager struct {
 	nodes  []node
-	unique []uint32
+	unique []uslot
 	umask  uint32
 	cache  []cacheEntry
 	cmask  uint32
@@ -68,8 +76,8 @@ type Manager struct {
 
 	// rule match sets, per (rule, family) of the filter
 	matchCache map[matchKey]uint32
-	segCache map[addrSegKey]addrSegVal
-	segBuf   []seg
+	segCache   map[addrSegKey]addrSegVal
+	segBuf     []seg
 	// multi-terminal leaves (outcomes, verdicts), by id-2
 	leafKeys map[leafKey]uint32
 	leafInfo []leafKey
@@ -91,12 +99,12 @@ func NewManager(sizeHint int) *Manager {
 		sizeHint = 1 << 20
 	}
 	usize := 1
-	for usize < 2*sizeHint {
+	for usize < sizeHint*4/3 {
 		usize <<= 1
 	}
 	m := &Manager{
 		nodes:      make([]node, 2, sizeHint),
-		unique:     make([]uint32, usize),
+		unique:     make([]uslot, usize),
 		umask:      uint32(usize - 1),
 		cache:      make([]cacheEntry, 1<<16),
 		cmask:      1<<16 - 1,
@@ -127,20 +135,19 @@ func (m *Manager) mk(level int32, lo, hi uint32) uint32 {
 	}
 	i := hash3(uint32(level), lo, hi) & m.umask
 	for {
-		x := m.unique[i]
-		if x == 0 {
+		x := &m.unique[i]
+		if x.id == 0 {
 			break
 		}
-		n := &m.nodes[x]
-		if n.level == level && n.lo == lo && n.hi == hi {
-			return x
+		if x.lo == lo && x.hi == hi && x.level == level {
+			return x.id
 		}
 		i = (i + 1) & m.umask
 	}
 	id := uint32(len(m.nodes))
 	m.nodes = append(m.nodes, node{lo: lo, hi: hi, level: level})
-	m.unique[i] = id
-	if uint32(len(m.nodes))*2 > m.umask {
+	m.unique[i] = uslot{lo, hi, level, id}
+	if uint64(len(m.nodes))*4 > uint64(m.umask)*3 {
 		m.grow()
 	}
 	return id
@@ -148,7 +155,7 @@ func (m *Manager) mk(level int32, lo, hi uint32) uint32 {
 
 func (m *Manager) grow() {
 	size := len(m.unique) * 2
-	m.unique = make([]uint32, size)
+	m.unique = make([]uslot, size)
 	m.umask = uint32(size - 1)
 	for id := 2; id < len(m.nodes); id++ {
 		n := m.nodes[id]
@@ -156,10 +163,10 @@ func (m *Manager) grow() {
 			continue
 		}
 		i := hash3(uint32(n.level), n.lo, n.hi) & m.umask
-		for m.unique[i] != 0 {
+		for m.unique[i].id != 0 {
 			i = (i + 1) & m.umask
 		}
-		m.unique[i] = uint32(id)
+		m.unique[i] = uslot{n.lo, n.hi, n.level, uint32(id)}
 	}
 }
 
