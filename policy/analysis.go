@@ -154,7 +154,7 @@ func (b *builder) summary(f *Filter, d int) uint32 {
 
 // step prepends rule r (of filter f at depth d) to continuation s.
 func (b *builder) step(f *Filter, r *Rule, d int, s uint32) uint32 {
-	if r.Inactive || r.Action == Next || r.Action > Return {
+	if r == nil || r.Inactive || r.Action == Next || r.Action > Return {
 		return s
 	}
 	m := b.m
@@ -219,6 +219,9 @@ type DecisionMap struct {
 // Decisions computes the decision map of entry filter f of config c (c may
 // be nil when f jumps nowhere). Only flows of f.Family are considered.
 func (m *Manager) Decisions(c *Config, f *Filter) *DecisionMap {
+	if f == nil {
+		return &DecisionMap{m: m}
+	}
 	b := newBuilder(m, c, f, false, bddTrue)
 	root := b.build()
 	dm := &DecisionMap{m: m, root: root}
@@ -299,4 +302,21 @@ func outcomeLess(a, b Outcome) bool {
 		return a.Rule.Name < b.Rule.Name
 	}
 	return a.Err < b.Err
+}
+
+// sizeHintFor guesses the node count of analysing f (about 100 nodes per
+// IPv4 rule were measured on 20K-rule ACLs), so the unique table is sized
+// once instead of growing.
+func sizeHintFor(c *Config, f *Filter) int {
+	n := 0
+	if f != nil {
+		n = len(f.Rules)
+	}
+	if c != nil {
+		n = 0
+		for _, g := range c.Filters {
+			n += len(g.Rules)
+		}
+	}
+	return 1<<16 + 100*n
 }

@@ -34,7 +34,7 @@ func BenchmarkDiff20K(b *testing.B) {
 			b.ResetTimer()
 			c0 := cpuTime()
 			for i := 0; i < b.N; i++ {
-				m := NewManager(0)
+				m := NewManager(sizeHintFor(a, nil) + sizeHintFor(bb, nil))
 				d = m.DiffFilters(a, a.Filters[0], bb, bb.Filters[0], DiffOptions{})
 				nodes = m.NodeCount()
 			}
@@ -55,7 +55,7 @@ func BenchmarkLint20K(b *testing.B) {
 			b.ResetTimer()
 			c0 := cpuTime()
 			for i := 0; i < b.N; i++ {
-				m := NewManager(0)
+				m := NewManager(sizeHintFor(a, nil))
 				fs = m.LintFilter(a, a.Filters[0])
 				nodes = m.NodeCount()
 			}
@@ -79,7 +79,7 @@ func BenchmarkBuild20K(b *testing.B) {
 			b.ResetTimer()
 			c0 := cpuTime()
 			for i := 0; i < b.N; i++ {
-				m := NewManager(0)
+				m := NewManager(sizeHintFor(a, nil))
 				newBuilder(m, a, a.Filters[0], true, bddTrue).build()
 				nodes = m.NodeCount()
 			}

@@ -95,7 +95,7 @@ func DiffFilters(oldCfg *Config, oldFilter *Filter, newCfg *Config, newFilter *F
 
 // DiffFiltersWith is DiffFilters with options.
 func DiffFiltersWith(oldCfg *Config, oldFilter *Filter, newCfg *Config, newFilter *Filter, opt DiffOptions) FilterDiff {
-	m := NewManager(0)
+	m := NewManager(sizeHintFor(oldCfg, oldFilter) + sizeHintFor(newCfg, newFilter))
 	return m.DiffFilters(oldCfg, oldFilter, newCfg, newFilter, opt)
 }
 
@@ -104,6 +104,9 @@ func DiffFiltersWith(oldCfg *Config, oldFilter *Filter, newCfg *Config, newFilte
 func (m *Manager) DiffFilters(oldCfg *Config, oldFilter *Filter, newCfg *Config, newFilter *Filter, opt DiffOptions) FilterDiff {
 	if opt.RegionLimit <= 0 {
 		opt.RegionLimit = 200
+	}
+	if oldFilter == nil || newFilter == nil {
+		return FilterDiff{}
 	}
 	va := newBuilder(m, oldCfg, oldFilter, true, bddTrue).build()
 	vb := newBuilder(m, newCfg, newFilter, true, bddTrue).build()

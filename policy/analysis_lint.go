@@ -62,11 +62,14 @@ const maxRelated = 16
 // are reported). Rules that never see a first packet by design (NotInitial,
 // interface conditions), Next rules and inactive rules are not reported.
 func LintFilter(c *Config, f *Filter) []Finding {
-	return NewManager(0).LintFilter(c, f)
+	return NewManager(sizeHintFor(c, f)).LintFilter(c, f)
 }
 
 // LintFilter is LintFilter in manager m.
 func (m *Manager) LintFilter(c *Config, f *Filter) []Finding {
+	if f == nil {
+		return nil
+	}
 	b := newBuilder(m, c, f, true, bddTrue)
 	b.summary(f, 1) // fills b.steps: verdict diagram from each rule on
 	m.setClass(m.actionClass(f.Default))
@@ -75,7 +78,7 @@ func (m *Manager) LintFilter(c *Config, f *Filter) []Finding {
 	var out []Finding
 	rem := m.universe(f.Family)
 	for i, r := range f.Rules {
-		if r.Inactive || r.Action == Next || r.Action > Return || r.Match.NotInitial || r.Match.InIface != "" || r.Match.OutIface != "" {
+		if r == nil || r.Inactive || r.Action == Next || r.Action > Return || r.Match.NotInitial || r.Match.InIface != "" || r.Match.OutIface != "" {
 			continue
 		}
 		ms := b.ruleSet(r)
@@ -90,7 +93,7 @@ func (m *Manager) LintFilter(c *Config, f *Filter) []Finding {
 			fd.Kind = FindingShadowed
 			fd.Related, fd.RelatedMore = l.deciders(i, ms, true)
 			if r.Action.Terminating() {
-				fd.Conflict = m.differsOn(ms, b.steps[0], m.leafFor(leafKey{o: Outcome{Action: r.Action}, verdict: true}))
+				fd.Conflict = m.differsOn(ms, bddTrue, b.steps[0], m.leafFor(leafKey{o: Outcome{Action: r.Action}, verdict: true}))
 			}
 			fd.Message = "never decides a packet: earlier rules " + refList(fd.Related, fd.RelatedMore) + " cover it"
 			if r.Action.Terminating() {
@@ -103,10 +106,9 @@ func (m *Manager) LintFilter(c *Config, f *Filter) []Finding {
 			out = append(out, fd)
 			continue
 		}
-		e := m.and(ms, rem)
-		if !m.differsOn(e, b.steps[i], b.steps[i+1]) {
+		if !m.differsOn(ms, rem, b.steps[i], b.steps[i+1]) {
 			fd.Kind = FindingRedundant
-			fd.Related, fd.RelatedMore = l.deciders(i, e, false)
+			fd.Related, fd.RelatedMore = l.deciders(i, m.and(ms, rem), false)
 			fd.Message = "removing it changes no verdict: its packets would be decided the same way by " + refList(fd.Related, fd.RelatedMore)
 			out = append(out, fd)
 		}
@@ -143,6 +145,9 @@ func (l *linter) takenBy(i int) uint32 {
 		return t
 	}
 	r := l.f.Rules[i]
+	if r == nil {
+		return bddFalse
+	}
 	t := l.b.ruleSet(r)
 	if r.Inactive || r.Action == Next || r.Action > Return {
 		t = bddFalse
@@ -200,6 +205,9 @@ func (l *linter) index() {
 		l.idx[fi] = map[int]*idxLevel{}
 	}
 	for i, r := range l.f.Rules {
+		if r == nil {
+			continue
+		}
 		for fi, v6 := range []bool{false, true} {
 			if p, plen, ok := l.hull(&r.Match.Dst, v6); ok {
 				lv := l.idx[fi][plen]
@@ -311,7 +319,11 @@ func (l *linter) deciders(i int, s uint32, earlier bool) ([]RuleRef, int) {
 		if !m.intersects(rest, t) {
 			return true
 		}
-		rest = m.diff(rest, t)
+		if m.subset(rest, t) {
+			rest = bddFalse // covered: skip building the difference
+		} else {
+			rest = m.diff(rest, t)
+		}
 		r := l.f.Rules[j]
 		if len(refs) < maxRelated {
 			refs = append(refs, RuleRef{Filter: l.f.Name, Rule: r.Name, Line: r.Pos.Line, Action: r.Action})

@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"math/rand"
+	"net/netip"
 	"testing"
 )
 
@@ -328,4 +329,42 @@ func TestLintExact(t *testing.T) {
 		t.Fatalf("generator too weak: %v", kinds)
 	}
 	t.Log(kinds)
+}
+
+func TestOddInputsDoNotPanic(t *testing.T) {
+	bad := Ranges{{80, 20}, {7, 7}, {300, 400}}
+	var wb AddrSetBuilder
+	wb.AddWildcard(Wildcard{netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("255.0.255.254")})
+	weird := &Filter{Name: "W", Entry: true, Rules: []*Rule{
+		{Name: "a", Action: Permit, Match: Match{Src: AddrMatch{Set: wb.Set()}, Dst: AnyAddr(), Protocols: &bad, DstPorts: &bad}},
+		{Name: "b", Action: Jump, Target: "W", Match: Match{Src: AnyAddr(), Dst: AnyAddr()}},
+		{Name: "c", Action: Action(42), Match: Match{Src: AnyAddr(), Dst: AnyAddr()}},
+		{Name: "d", Action: Goto, Target: "nowhere", Match: Match{Src: AnyAddr(), Dst: AddrMatch{}}},
+	}}
+	c := &Config{}
+	c.AddFilter(weird)
+	m := NewManager(0)
+	dm := m.Decisions(c, weird)
+	for _, o := range dm.Outcomes {
+		s, _ := o.Set.Sample()
+		if got := OutcomeOf(c.Decide(weird, &s)); got != o.Outcome {
+			t.Fatalf("sample %+v: %v vs %v", s, got, o.Outcome)
+		}
+		checkRegions(t, o.Set)
+	}
+	_ = m.LintFilter(c, weird)
+	_ = m.DiffFilters(c, weird, nil, &Filter{Name: "W"}, DiffOptions{})
+	if d := DiffFilters(nil, nil, nil, weird); len(d.Changes) != 0 || LintFilter(nil, nil) != nil || len(m.Decisions(nil, nil).Outcomes) != 0 {
+		t.Fatal("nil filters")
+	}
+	withNil := &Filter{Name: "N", Rules: []*Rule{nil, {Name: "x", Action: Permit, Match: Match{Src: AnyAddr(), Dst: AnyAddr()}}}}
+	_ = LintFilter(nil, withNil)
+	_ = m.Decisions(nil, withNil)
+	var empty PacketSet
+	if _, ok := empty.Sample(); ok || empty.String() != "(empty)" {
+		t.Fatal("zero PacketSet")
+	}
+	if m.FlowSet(&Flow{}).Contains(&Flow{}) {
+		t.Fatal("invalid flow")
+	}
 }

@@ -48,7 +48,7 @@ type uslot struct {
 }
 
 type cacheEntry struct {
-	a, b, c, op, res uint32
+	a, b, c, d, op, res uint32
 }
 
 const (
@@ -473,24 +473,28 @@ func (m *Manager) neq(a, b uint32) uint32 {
 	return r
 }
 
-// differsOn reports whether some point of boolean set e has different
-// m.class classes in multi-terminal a and b (without building anything).
-func (m *Manager) differsOn(e, a, b uint32) bool {
-	if e == bddFalse || a == b {
+// differsOn reports whether some point of e ∧ f (boolean sets) has
+// different m.class classes in multi-terminal a and b, without building anything.
+func (m *Manager) differsOn(e, f, a, b uint32) bool {
+	if e == bddFalse || f == bddFalse || a == b {
 		return false
 	}
-	if e == bddTrue && m.isTerminal(a) && m.isTerminal(b) {
+	if e == bddTrue && f == bddTrue && m.isTerminal(a) && m.isTerminal(b) {
 		return m.class(a) != m.class(b)
 	}
 	op := opDiffers | m.classEpoch<<4
-	if r, ok := m.cacheGet(op, e, a, b); ok {
-		return r == 1
+	slot := &m.cache[hash3(e^op<<27, f^a*0x9E3779B9, b)&m.cmask]
+	if slot.op == op && slot.a == e && slot.b == f && slot.c == a && slot.d == b {
+		return slot.res == 1
 	}
-	ne, na, nb := m.nodes[e], m.nodes[a], m.nodes[b]
-	lv := min(ne.level, na.level, nb.level)
-	e0, e1, a0, a1, b0, b1 := e, e, a, a, b, b
+	ne, nf, na, nb := m.nodes[e], m.nodes[f], m.nodes[a], m.nodes[b]
+	lv := min(ne.level, nf.level, na.level, nb.level)
+	e0, e1, f0, f1, a0, a1, b0, b1 := e, e, f, f, a, a, b, b
 	if ne.level == lv {
 		e0, e1 = ne.lo, ne.hi
+	}
+	if nf.level == lv {
+		f0, f1 = nf.lo, nf.hi
 	}
 	if na.level == lv {
 		a0, a1 = na.lo, na.hi
@@ -498,12 +502,12 @@ func (m *Manager) differsOn(e, a, b uint32) bool {
 	if nb.level == lv {
 		b0, b1 = nb.lo, nb.hi
 	}
-	res := m.differsOn(e0, a0, b0) || m.differsOn(e1, a1, b1)
+	res := m.differsOn(e0, f0, a0, b0) || m.differsOn(e1, f1, a1, b1)
 	r := uint32(0)
 	if res {
 		r = 1
 	}
-	m.cachePut(op, e, a, b, r)
+	*slot = cacheEntry{a: e, b: f, c: a, d: b, op: op, res: r}
 	return res
 }
 

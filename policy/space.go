@@ -112,6 +112,15 @@ func (m *Manager) segRec(level int32, width, k int, base u128, segs []seg, out u
 	if len(segs) == 0 {
 		return out
 	}
+	if k >= width {
+		// a single value (reached only with unnormalized input)
+		for _, s := range segs {
+			if !base.less(s.lo) && !s.hi.less(base) {
+				return s.leaf
+			}
+		}
+		return out
+	}
 	end := base.or(lowMask(width - k))
 	if len(segs) == 1 && !base.less(segs[0].lo) && !segs[0].hi.less(end) {
 		return segs[0].leaf
@@ -128,6 +137,9 @@ func (m *Manager) segRec(level int32, width, k int, base u128, segs []seg, out u
 // rangesTree maps values of rs (clipped to the field width) to in, others to out.
 func (m *Manager) rangesTree(level int32, width int, rs Ranges, in, out uint32) uint32 {
 	max := uint16(1<<width - 1)
+	if !normalized(rs) {
+		rs = NewRanges(rs...)
+	}
 	segs := make([]seg, 0, len(rs))
 	for _, r := range rs {
 		if r.Lo > max {
@@ -136,6 +148,15 @@ func (m *Manager) rangesTree(level int32, width int, rs Ranges, in, out uint32) 
 		segs = append(segs, seg{u128{0, uint64(r.Lo)}, u128{0, uint64(min(r.Hi, max))}, in})
 	}
 	return m.segTree(level, width, segs, out)
+}
+
+func normalized(rs Ranges) bool {
+	for i, r := range rs {
+		if r.Lo > r.Hi || i > 0 && uint32(rs[i-1].Hi)+1 >= uint32(r.Lo) {
+			return false
+		}
+	}
+	return true
 }
 
 // wildChain is the chain of nodes matching pattern w (width bits) to leaf.
