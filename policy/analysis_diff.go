@@ -25,6 +25,9 @@ func sideOf(o Outcome) DiffSide {
 
 func (s DiffSide) String() string {
 	if s.Rule == "" {
+		if s.Err != "" {
+			return s.Filter + " default " + s.Action.String() + " (error: " + s.Err + ")"
+		}
 		return s.Filter + " default " + s.Action.String()
 	}
 	return s.Filter + " rule " + s.Rule + " (line " + itoa(s.Line) + ") " + s.Action.String()

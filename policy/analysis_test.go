@@ -1,9 +1,11 @@
 package policy
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand"
 	"net/netip"
+	"strings"
 	"testing"
 )
 
@@ -366,5 +368,28 @@ func TestOddInputsDoNotPanic(t *testing.T) {
 	}
 	if m.FlowSet(&Flow{}).Contains(&Flow{}) {
 		t.Fatal("invalid flow")
+	}
+}
+
+func TestResultsMarshalJSON(t *testing.T) {
+	a := GenerateACL(300, 7, "p16")
+	b := MutateACL(a, 20, 8)
+	d := DiffFilters(a, a.Filters[0], b, b.Filters[0])
+	fs := LintFilter(a, a.Filters[0])
+	if len(d.Changes) == 0 || len(fs) == 0 {
+		t.Fatalf("expected changes and findings: %d %d", len(d.Changes), len(fs))
+	}
+	for _, v := range []any{d, fs} {
+		out, err := json.Marshal(v)
+		if err != nil || !strings.Contains(string(out), `"action":"`) {
+			t.Fatalf("json: %v %.200s", err, out)
+		}
+	}
+	// the generator is deterministic and the mutation keeps the final deny-all
+	if a2 := GenerateACL(300, 7, "p16"); len(a2.Filters[0].Rules) != 301 || a2.Filters[0].Rules[17].Match.Dst.Set.String() != a.Filters[0].Rules[17].Match.Dst.Set.String() {
+		t.Fatal("generator not deterministic")
+	}
+	if r := b.Filters[0].Rules; r[len(r)-1].Match.Src.Any != true || len(r) != 301+8-6 {
+		t.Fatalf("mutation: %d rules", len(r))
 	}
 }
