@@ -213,38 +213,120 @@ type OutcomeSet struct {
 type DecisionMap struct {
 	Outcomes []OutcomeSet
 	m        *Manager
-	root     uint32
+	byRule   map[*Rule][]int
 }
 
 // Decisions computes the decision map of entry filter f of config c (c may
 // be nil when f jumps nowhere). Only flows of f.Family are considered.
+//
+// It walks the rules forward once, carrying the set of packets still
+// undecided into each rule and into jump targets (as Config.Decide does
+// for one packet), so the cost is linear in the rules evaluated.
 func (m *Manager) Decisions(c *Config, f *Filter) *DecisionMap {
+	dm := &DecisionMap{m: m, byRule: map[*Rule][]int{}}
 	if f == nil {
-		return &DecisionMap{m: m}
+		return dm
 	}
-	b := newBuilder(m, c, f, false, bddTrue)
-	root := b.build()
-	dm := &DecisionMap{m: m, root: root}
-	for _, t := range m.terminals(root) {
-		k, ok := m.leafKeyOf(t)
-		if !ok {
-			continue
+	if c == nil {
+		c = &Config{}
+		c.AddFilter(f)
+	}
+	w := &walker{m: m, c: c, entry: f, idx: map[Outcome]int{}, active: map[fdKey]bool{}}
+	ret := w.walk(f, m.universe(f.Family), 1)
+	w.add(Outcome{Action: f.Default, Filter: f, Default: true}, ret)
+	sortOutcomes(w.out)
+	dm.Outcomes = w.out
+	for i, o := range dm.Outcomes {
+		if o.Rule != nil {
+			dm.byRule[o.Rule] = append(dm.byRule[o.Rule], i)
 		}
-		dm.Outcomes = append(dm.Outcomes, OutcomeSet{Outcome: k.o, Set: m.set(m.leafSet(root, t))})
 	}
-	sortOutcomes(dm.Outcomes)
 	return dm
 }
 
-// Decide returns the outcome of flow fl (which must be of the filter's
-// family; ok is false otherwise).
-func (d *DecisionMap) Decide(fl *Flow) (Outcome, bool) {
-	if !fl.Src.IsValid() || !fl.Dst.IsValid() || fl.Src.Is4() != fl.Dst.Is4() {
-		return Outcome{}, false
+type walker struct {
+	m      *Manager
+	c      *Config
+	entry  *Filter
+	out    []OutcomeSet
+	idx    map[Outcome]int
+	active map[fdKey]bool
+}
+
+func (w *walker) add(o Outcome, s uint32) {
+	if s == bddFalse {
+		return
 	}
-	p := flowPoint(fl)
-	k, ok := d.m.leafKeyOf(d.m.eval(d.root, &p))
-	return k.o, ok
+	if i, ok := w.idx[o]; ok {
+		w.out[i].Set.n = w.m.or(w.out[i].Set.n, s)
+		return
+	}
+	w.idx[o] = len(w.out)
+	w.out = append(w.out, OutcomeSet{Outcome: o, Set: w.m.set(s)})
+}
+
+func (w *walker) errOutcome(msg string) Outcome {
+	return Outcome{Action: w.entry.Default, Filter: w.entry, Default: true, Err: msg}
+}
+
+// walk evaluates the packets in of filter f entered at stack depth d and
+// returns those that fall off its end or return.
+func (w *walker) walk(f *Filter, in uint32, d int) uint32 {
+	m := w.m
+	k := fdKey{f, d}
+	if w.active[k] {
+		// a goto cycle at constant depth: Config.Decide never terminates
+		w.add(w.errOutcome(fmt.Sprintf("%s: goto loop through %q", f.Pos, f.Name)), in)
+		return bddFalse
+	}
+	w.active[k] = true
+	defer delete(w.active, k)
+	rem, returned := in, uint32(bddFalse)
+	for _, r := range f.Rules {
+		if rem == bddFalse {
+			break
+		}
+		if r == nil || r.Inactive || r.Action == Next || r.Action > Return {
+			continue
+		}
+		x := m.and(m.ruleNode(r, w.entry.Family), rem)
+		if x == bddFalse {
+			continue
+		}
+		rem = m.diff(rem, x)
+		switch r.Action {
+		case Permit, Deny, Reject:
+			w.add(Outcome{Action: r.Action, Rule: r, Filter: f}, x)
+		case Return:
+			returned = m.or(returned, x)
+		case Jump, Goto:
+			t := w.c.Filter(r.Target)
+			switch {
+			case t == nil:
+				w.add(w.errOutcome(fmt.Sprintf("%s: rule %s jumps to undefined %q", r.Pos, r.Name, r.Target)), x)
+			case r.Action == Jump && d+1 > maxCallDepth:
+				w.add(w.errOutcome(fmt.Sprintf("%s: jumps nest deeper than %d (loop?)", r.Pos, maxCallDepth)), x)
+			case r.Action == Jump:
+				rem = m.or(rem, w.walk(t, x, d+1))
+			case d == 1:
+				returned = m.or(returned, w.walk(t, x, 2))
+			default:
+				returned = m.or(returned, w.walk(t, x, d))
+			}
+		}
+	}
+	return m.or(returned, rem)
+}
+
+// Decide returns the outcome of flow fl (ok is false when the flow is
+// outside the filter's family or not a packet).
+func (d *DecisionMap) Decide(fl *Flow) (Outcome, bool) {
+	for _, o := range d.Outcomes {
+		if o.Set.Contains(fl) {
+			return o.Outcome, true
+		}
+	}
+	return Outcome{}, false
 }
 
 // RuleRegion is the set of packets rule r actually decides in this filter
@@ -252,10 +334,8 @@ func (d *DecisionMap) Decide(fl *Flow) (Outcome, bool) {
 // evaluation reaches it).
 func (d *DecisionMap) RuleRegion(r *Rule) PacketSet {
 	s := d.m.None()
-	for _, o := range d.Outcomes {
-		if o.Rule == r {
-			s = s.Union(o.Set)
-		}
+	for _, i := range d.byRule[r] {
+		s = s.Union(d.Outcomes[i].Set)
 	}
 	return s
 }

@@ -107,3 +107,23 @@ func ExampleDiffFilters() {
 	// ip src 10.152.222.40/29 dst 172.17.172.254/31: acl rule 2010 (line 202) deny → acl rule ins1 (line 43) permit
 	// {Changes:5 Regions:5 NewlyPermitted:2 NewlyBlocked:3 Other:0}
 }
+
+func BenchmarkDecisions20K(b *testing.B) {
+	for _, v := range benchVariants {
+		b.Run(v, func(b *testing.B) {
+			a := GenerateACL(20000, 1, v)
+			var dm *DecisionMap
+			var nodes int
+			b.ResetTimer()
+			c0 := cpuTime()
+			for i := 0; i < b.N; i++ {
+				m := NewManager(sizeHintFor(a, nil))
+				dm = m.Decisions(a, a.Filters[0])
+				nodes = m.NodeCount()
+			}
+			reportCPU(b, c0)
+			b.ReportMetric(float64(len(dm.Outcomes)), "outcomes")
+			b.ReportMetric(float64(nodes), "nodes")
+		})
+	}
+}

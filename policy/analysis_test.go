@@ -91,6 +91,23 @@ func TestDecisionMapMatchesDecide(t *testing.T) {
 			}
 			// each outcome's sample flow is decided by that outcome
 		}
+		// the backward (diagram) construction used by diff and lint agrees
+		// with the forward walk outcome by outcome
+		root := newBuilder(m, c, e, false, bddTrue).build()
+		terms := 0
+		for _, tm := range m.terminals(root) {
+			if tm != bddFalse {
+				terms++
+			}
+		}
+		if terms != len(dm.Outcomes) {
+			t.Fatalf("config %d: %d terminals vs %d outcomes", i, terms, len(dm.Outcomes))
+		}
+		for _, o := range dm.Outcomes {
+			if m.leafSet(root, m.leafFor(leafKey{o: o.Outcome})) != o.Set.n {
+				t.Fatalf("config %d: backward and forward disagree on %v", i, o.Outcome)
+			}
+		}
 		for _, o := range dm.Outcomes {
 			s, _ := o.Set.Sample()
 			if got := OutcomeOf(c.Decide(e, &s)); got != o.Outcome {
