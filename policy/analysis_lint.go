@@ -350,12 +350,18 @@ func (l *linter) emptyReason(r *Rule) string {
 		why = append(why, "unresolved references "+strings.Join(unres, ", "))
 	}
 	only := func(x Match) bool { return m.matchNode(&x, fam) == bddFalse }
-	if only(Match{Src: mt.Src, Dst: AnyAddr()}) {
-		why = append(why, "source matches no address of the filter's family")
+	addrWhy := func(label string, am AddrMatch) {
+		switch {
+		case am.Any && am.Negate:
+			why = append(why, label+" is negated \"any\"")
+		case !am.Any && !am.Negate && am.Set.IsEmpty():
+			why = append(why, label+" is empty")
+		case only(Match{Src: am, Dst: AnyAddr()}):
+			why = append(why, label+" matches no address of the filter's family")
+		}
 	}
-	if only(Match{Src: AnyAddr(), Dst: mt.Dst}) {
-		why = append(why, "destination matches no address of the filter's family")
-	}
+	addrWhy("source", mt.Src)
+	addrWhy("destination", mt.Dst)
 	if only(Match{Src: mt.Src, Dst: mt.Dst}) && len(why) == 0 {
 		why = append(why, "source and destination are of different families")
 	}

@@ -297,3 +297,31 @@ func TestRegionString(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+// FuzzMatchSet checks set membership against Match.Matches and the
+// decision map against Config.Decide for configs derived from the seed.
+func FuzzMatchSet(f *testing.F) {
+	for _, s := range []int64{1, 2, 3, 42} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, seed int64) {
+		rng := rand.New(rand.NewSource(seed))
+		m := NewManager(1 << 10)
+		mt := randMatch(rng)
+		s := m.MatchSet(&mt, FamilyAny)
+		for j := 0; j < 20; j++ {
+			fl := randFlow(rng)
+			if s.Contains(fl) != mt.Matches(fl) {
+				t.Fatalf("membership differs for %+v", fl)
+			}
+		}
+		c, e := randConfig(rng, 5)
+		dm := m.Decisions(c, e)
+		for j := 0; j < 20; j++ {
+			fl := randFlowOf(rng, e.Family)
+			if got, _ := dm.Decide(fl); got != OutcomeOf(c.Decide(e, fl)) {
+				t.Fatalf("decision differs for %+v", fl)
+			}
+		}
+	})
+}
