@@ -9,7 +9,9 @@ func flow(proto uint8, src, dst string, dport uint16) *Flow {
 	return &Flow{Proto: proto, Src: netip.MustParseAddr(src), Dst: netip.MustParseAddr(dst), SrcPort: 40000, DstPort: dport}
 }
 
-func rule(name string, a Action, m Match) *Rule { return &Rule{Name: name, Action: a, Match: m, Pos: Pos{Line: len(name)}} }
+func rule(name string, a Action, m Match) *Rule {
+	return &Rule{Name: name, Action: a, Match: m, Pos: Pos{Line: len(name)}}
+}
 
 func TestWildcardNonContiguousIsExact(t *testing.T) {
 	var b AddrSetBuilder
