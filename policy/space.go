@@ -512,7 +512,7 @@ func (s PacketSet) SymDiff(o PacketSet) PacketSet   { return s.m.set(s.m.xor(s.n
 func (s PacketSet) Complement() PacketSet { return s.m.set(s.m.not(s.n)) }
 
 func (s PacketSet) IsEmpty() bool               { return s.n == bddFalse }
-func (s PacketSet) Equal(o PacketSet) bool      { return s.n == o.n }
+func (s PacketSet) Equal(o PacketSet) bool      { return s.n == o.n && (s.m == o.m || s.n <= bddTrue) }
 func (s PacketSet) Intersects(o PacketSet) bool { return s.m.intersects(s.n, o.n) }
 func (s PacketSet) SubsetOf(o PacketSet) bool   { return s.m.subset(s.n, o.n) }
 
