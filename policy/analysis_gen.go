@@ -54,7 +54,7 @@ func MutateACL(c *Config, changes int, seed int64) *Config {
 	variant := old.Meta["generator"]
 	g := newACLGen(seed^0x5eed, variant)
 	rng := rand.New(rand.NewSource(seed))
-	nf := *old
+	nf := old.Clone()
 	nf.Meta = map[string]string{"generator": variant, "mutated": strconv.Itoa(changes)}
 	rules := make([]*Rule, len(old.Rules))
 	for i, r := range old.Rules {
@@ -83,9 +83,9 @@ func MutateACL(c *Config, changes int, seed int64) *Config {
 		rules = append(rules[:at], append([]*Rule{r}, rules[at:]...)...)
 	}
 	nf.Rules = rules
-	renumber(&nf)
+	renumber(nf)
 	nc := &Config{File: c.File + "-b", Device: c.Device, Vendor: c.Vendor}
-	nc.AddFilter(&nf)
+	nc.AddFilter(nf)
 	return nc
 }
 

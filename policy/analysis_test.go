@@ -239,9 +239,9 @@ func TestDiffDefaultsAndNoops(t *testing.T) {
 		t.Fatalf("no-op change reported: %+v", d.Changes)
 	}
 	// only the defaults differ: the region where both fall through must show up
-	c := *b
+	c := b.Clone()
 	c.Default = Permit
-	d := DiffFilters(nil, b, nil, &c)
+	d := DiffFilters(nil, b, nil, c)
 	if len(d.Changes) != 1 || d.Changes[0].Old.Action != Deny || d.Changes[0].New.Action != Permit || !d.Changes[0].Old.Default || !d.NewlyPermits() {
 		t.Fatalf("default change: %+v", d)
 	}
@@ -252,12 +252,12 @@ func TestDiffDefaultsAndNoops(t *testing.T) {
 		t.Fatalf("summary %+v", d.Summary)
 	}
 	// deny → reject only: a change unless deny and reject are equated
-	r := c
+	r := c.Clone()
 	r.Default = Reject
-	if d := DiffFilters(nil, b, nil, &r); len(d.Changes) == 0 || d.NewlyPermits() || len(d.WithoutDenyReject().Changes) != 0 {
+	if d := DiffFilters(nil, b, nil, r); len(d.Changes) == 0 || d.NewlyPermits() || len(d.WithoutDenyReject().Changes) != 0 {
 		t.Fatalf("deny→reject: %+v", d)
 	}
-	if d := DiffFiltersWith(nil, b, nil, &r, DiffOptions{RejectEqualsDeny: true}); len(d.Changes) != 0 {
+	if d := DiffFiltersWith(nil, b, nil, r, DiffOptions{RejectEqualsDeny: true}); len(d.Changes) != 0 {
 		t.Fatal("RejectEqualsDeny ignored")
 	}
 }
@@ -265,16 +265,16 @@ func TestDiffDefaultsAndNoops(t *testing.T) {
 // withoutRule returns c with rule i removed from entry filter e.
 func withoutRule(c *Config, e *Filter, i int) (*Config, *Filter) {
 	nc := &Config{}
-	ne := *e
+	ne := e.Clone()
 	ne.Rules = append(append([]*Rule(nil), e.Rules[:i]...), e.Rules[i+1:]...)
 	for _, f := range c.Filters {
 		if f == e {
-			nc.AddFilter(&ne)
+			nc.AddFilter(ne)
 		} else {
 			nc.AddFilter(f)
 		}
 	}
-	return nc, &ne
+	return nc, ne
 }
 
 func TestLintExact(t *testing.T) {

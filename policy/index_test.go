@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-func randAddrMatch(r *rand.Rand) AddrMatch {
+func randIndexAddrMatch(r *rand.Rand) AddrMatch {
 	switch r.Intn(8) {
 	case 0:
 		return AnyAddr()
@@ -43,7 +43,7 @@ func TestIndexedDecideEqualsLinear(t *testing.T) {
 				if f == sub && a == Jump {
 					a = Permit
 				}
-				rule := &Rule{Name: fmt.Sprint(i), Action: a, Match: Match{Src: randAddrMatch(r), Dst: randAddrMatch(r)}}
+				rule := &Rule{Name: fmt.Sprint(i), Action: a, Match: Match{Src: randIndexAddrMatch(r), Dst: randIndexAddrMatch(r)}}
 				if a == Jump {
 					rule.Target = "SUB"
 				}

@@ -207,3 +207,9 @@ type Reference struct {
 	Name string `json:"name"`
 	Pos  Pos    `json:"pos"`
 }
+
+// Clone returns a shallow copy of f (rules shared) without its lookup
+// index, for building a modified version of a filter.
+func (f *Filter) Clone() *Filter {
+	return &Filter{Name: f.Name, Kind: f.Kind, Family: f.Family, Entry: f.Entry, Rules: f.Rules, Default: f.Default, Pos: f.Pos, Meta: f.Meta}
+}
