@@ -18,4 +18,42 @@ type Vendor struct {
 	// vendor can resolve references across files (e.g. iptables rules
 	// against an ipset save file of the same device).
 	Link func(configs []*policy.Config)
+	// Render writes filters of the model (and the objects they use) in the
+	// vendor's own syntax; see RenderOptions. Parsing the output gives
+	// filters with the same decisions.
+	Render func(cfg *policy.Config, opt RenderOptions) ([]byte, error)
+	// RenderBlock returns the commands that make cfg enforce a blocklist,
+	// relative to what cfg already has: running them twice changes nothing.
+	RenderBlock func(cfg *policy.Config, spec BlockSpec) (BlockChange, error)
+}
+
+// RenderOptions select what Render writes.
+type RenderOptions struct {
+	// Filters to render by name; empty means every filter.
+	Filters []string
+	// Format picks a sub-format where the vendor has several (Junos "set"
+	// or "hierarchical").
+	Format string
+}
+
+// BlockSpec is the blocklist as one device must enforce it.
+type BlockSpec struct {
+	// Name is the object (prefix-list, object-group, set) holding the
+	// blocked ranges, e.g. "FWPOL-BLOCK".
+	Name string
+	// Src and Dst are the exact ranges to drop as source and as destination
+	// (either may be empty).
+	Src, Dst *policy.AddrSet
+	// Filters are the filters to protect (the device's bound entry filters);
+	// the block goes first in each.
+	Filters []string
+}
+
+// BlockChange is what a device needs to match a BlockSpec.
+type BlockChange struct {
+	// Commands are configuration lines in the vendor's push dialect, in
+	// order; empty when the device already enforces the spec.
+	Commands []string
+	// Added and Removed count ranges changed in the block object.
+	Added, Removed int
 }
