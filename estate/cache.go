@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"go4.org/netipx"
 	"hash/crc32"
 	"io"
 	"os"
@@ -23,7 +24,7 @@ import (
 
 const (
 	cacheMagic   = "FWPOLC01"
-	cacheVersion = 1
+	cacheVersion = 2
 )
 
 // DefaultCacheDir is $FWPOL_CACHE_DIR, or fwpol under the user cache dir.
@@ -46,7 +47,41 @@ type cacheEntry struct {
 	fp      fingerprint
 	vendor  string
 	skipped bool
-	blob    []byte
+	// footprint is decoded from fpRaw only when a command asks for it.
+	footprint *Footprint
+	fpRaw     []byte
+	blob      []byte
+}
+
+// Footprint returns the entry's address footprint, decoding it on first use.
+func (e *cacheEntry) Footprint() *Footprint {
+	if e.footprint == nil {
+		fp := &Footprint{Always: true} // undecodable: never skip the config
+		d := &decoder{b: e.fpRaw}
+		always := d.bool()
+		n := d.count()
+		rr := make([]netipx.IPRange, n)
+		for k := range rr {
+			from := d.addr()
+			rr[k] = netipx.IPRangeFrom(from, d.addr())
+		}
+		if d.err == nil {
+			fp = &Footprint{Ranges: rr, Always: always}
+		}
+		e.footprint = fp
+	}
+	return e.footprint
+}
+
+func encodeFootprint(fp *Footprint) []byte {
+	e := &encoder{}
+	e.bool(fp.Always)
+	e.uvarint(uint64(len(fp.Ranges)))
+	for _, r := range fp.Ranges {
+		e.addr(r.From())
+		e.addr(r.To())
+	}
+	return e.b
 }
 
 type pack struct {
@@ -58,11 +93,7 @@ func packPath(dir string, jobs []job) string {
 	h := sha256.New()
 	keys := make([]string, len(jobs))
 	for i, j := range jobs {
-		abs, err := filepath.Abs(j.path)
-		if err != nil {
-			abs = j.path
-		}
-		keys[i] = abs + "\x00" + j.vendor
+		keys[i] = j.abs + "\x00" + j.vendor
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
@@ -87,6 +118,7 @@ func readPack(path string) *pack {
 		return p
 	}
 	n := d.count()
+	p.entries = make(map[string]cacheEntry, n)
 	for i := 0; i < n && d.err == nil; i++ {
 		name := d.str()
 		var e cacheEntry
@@ -96,6 +128,9 @@ func readPack(path string) *pack {
 		e.fp.ino = d.uvarint()
 		e.vendor = d.str()
 		e.skipped = d.bool()
+		fl := d.count()
+		e.fpRaw = d.b[:fl]
+		d.b = d.b[fl:]
 		bl := d.count()
 		e.blob = d.b[:bl]
 		d.b = d.b[bl:]
@@ -131,6 +166,12 @@ func (p *pack) write() error {
 		e.uvarint(ent.fp.ino)
 		e.str(ent.vendor)
 		e.bool(ent.skipped)
+		raw := ent.fpRaw
+		if ent.footprint != nil {
+			raw = encodeFootprint(ent.footprint)
+		}
+		e.uvarint(uint64(len(raw)))
+		e.b = append(e.b, raw...)
 		e.uvarint(uint64(len(ent.blob)))
 		e.b = append(e.b, ent.blob...)
 	}

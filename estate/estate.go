@@ -38,6 +38,10 @@ type Options struct {
 	// flow search needs only the hosts that own the flow's addresses); their
 	// files are neither read nor parsed.
 	Want func(Device) bool
+	// Touching, when set, keeps only configs whose footprint (every address
+	// their rules and objects name) it accepts; cached configs that fail it
+	// are not even decoded.
+	Touching func(*Footprint) bool
 }
 
 // Device is what the inventory says of a device before its configs are read.
@@ -77,6 +81,7 @@ type job struct {
 	site     string
 	role     string
 	own      []netip.Addr
+	abs      string // absolute path: the cache key
 }
 
 // files expands paths into the files to parse: files as given, directories
@@ -113,6 +118,18 @@ func files(paths []string) ([]job, error) {
 		}
 	}
 	return jobs, nil
+}
+
+// setAbs fills each job's absolute path with one Getwd for all.
+func setAbs(jobs []job) {
+	cwd, _ := os.Getwd()
+	for i := range jobs {
+		if p := jobs[i].path; filepath.IsAbs(p) {
+			jobs[i].abs = filepath.Clean(p)
+		} else {
+			jobs[i].abs = filepath.Join(cwd, p)
+		}
+	}
 }
 
 // siteOfFolder names the one-site estate of a bare folder of configs.
@@ -152,6 +169,10 @@ func Load(paths []string, opt Options) (*Estate, error) {
 		cacheKey = append(inventoryJobs(opt.Inventory, opt.Scope, nil), jobs...)
 		jobs = append(inventoryJobs(opt.Inventory, opt.Scope, opt.Want), jobs...)
 	}
+	if opt.CacheDir != "" {
+		setAbs(cacheKey)
+		setAbs(jobs)
+	}
 	var forced *vendors.Vendor
 	if opt.Vendor != "" {
 		v, ok := registry.Lookup(opt.Vendor)
@@ -165,9 +186,10 @@ func Load(paths []string, opt Options) (*Estate, error) {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	type result struct {
-		cfg     *policy.Config
-		skipped bool
-		err     error
+		cfg       *policy.Config
+		skipped   bool
+		untouched bool // rejected by Options.Touching
+		err       error
 	}
 	results := make([]result, len(jobs))
 	var old, fresh *pack
@@ -188,10 +210,15 @@ func Load(paths []string, opt Options) (*Estate, error) {
 				j := jobs[i]
 				var r result
 				if old != nil {
-					keys[i], _ = filepath.Abs(j.path)
-					r.cfg, r.skipped, entries[i], hits[i], r.err = cachedParse(j, forced, old.entries[keys[i]])
+					keys[i] = j.abs
+					r.cfg, r.skipped, entries[i], hits[i], r.err = cachedParse(j, forced, old.entries[keys[i]], opt.Touching)
 				} else {
 					r.cfg, r.skipped, r.err = parseFile(j, forced)
+					if r.cfg != nil && opt.Touching != nil {
+						if fp := footprintOf(r.cfg); !opt.Touching(&fp) {
+							r.cfg, r.untouched = nil, true
+						}
+					}
 				}
 				if r.cfg != nil {
 					if j.device != "" {
@@ -212,8 +239,7 @@ func Load(paths []string, opt Options) (*Estate, error) {
 		// Keep entries of devices this command skipped; drop stale ones.
 		inScope := make(map[string]bool, len(cacheKey))
 		for _, j := range cacheKey {
-			abs, _ := filepath.Abs(j.path)
-			inScope[abs] = true
+			inScope[j.abs] = true
 		}
 		dirty := false
 		for k, ent := range old.entries {
@@ -243,6 +269,7 @@ func Load(paths []string, opt Options) (*Estate, error) {
 			errs = append(errs, r.err)
 		case r.skipped:
 			est.Skipped = append(est.Skipped, jobs[i].path)
+		case r.untouched || r.cfg == nil:
 		case jobs[i].device != "" || inScope(opt.Scope, r.cfg):
 			est.Configs = append(est.Configs, r.cfg)
 		}
@@ -279,7 +306,7 @@ func inScope(f netdb.Filter, c *policy.Config) bool {
 
 // cachedParse reuses a cache entry whose fingerprint still matches, else
 // parses and returns the entry to store. hit reports reuse.
-func cachedParse(j job, forced *vendors.Vendor, ent cacheEntry) (cfg *policy.Config, skipped bool, out cacheEntry, hit bool, err error) {
+func cachedParse(j job, forced *vendors.Vendor, ent cacheEntry, touching func(*Footprint) bool) (cfg *policy.Config, skipped bool, out cacheEntry, hit bool, err error) {
 	st, err := os.Stat(j.path)
 	if err != nil {
 		return nil, false, out, false, err
@@ -294,6 +321,9 @@ func cachedParse(j job, forced *vendors.Vendor, ent cacheEntry) (cfg *policy.Con
 			if ent.skipped {
 				return nil, true, ent, true, nil
 			}
+			if touching != nil && !touching(ent.Footprint()) {
+				return nil, false, ent, true, nil
+			}
 			if cfg, err := decodeConfig(ent.blob, j.path); err == nil {
 				return cfg, false, ent, true, nil
 			}
@@ -306,6 +336,11 @@ func cachedParse(j job, forced *vendors.Vendor, ent cacheEntry) (cfg *policy.Con
 	out = cacheEntry{fp: fp, vendor: vendorKey, skipped: skipped}
 	if cfg != nil {
 		out.blob = encodeConfig(cfg)
+		fp := footprintOf(cfg)
+		out.footprint = &fp
+		if touching != nil && !touching(out.footprint) {
+			cfg = nil
+		}
 	}
 	return cfg, skipped, out, false, nil
 }

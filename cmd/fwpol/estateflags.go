@@ -54,6 +54,11 @@ func (e *estateFlags) load(paths []string) (*estate.Estate, error) {
 
 // loadWanted loads only the inventory devices want accepts.
 func (e *estateFlags) loadWanted(paths []string, want func(estate.Device) bool) (*estate.Estate, error) {
+	return e.loadWith(paths, estate.Options{Want: want})
+}
+
+// loadWith loads the estate with extra load options (Want, Touching).
+func (e *estateFlags) loadWith(paths []string, extra estate.Options) (*estate.Estate, error) {
 	inv, err := e.loadInventory()
 	if err != nil {
 		return nil, err
@@ -69,7 +74,8 @@ func (e *estateFlags) loadWanted(paths []string, want func(estate.Device) bool) 
 			return nil, usageErrorf("unknown vendor %q (one of: %s)", v, strings.ReplaceAll(registry.Names(), " ", ""))
 		}
 	}
-	opt := estate.Options{Inventory: inv, Scope: e.scope, Want: want}
+	opt := extra
+	opt.Inventory, opt.Scope = inv, e.scope
 	if !e.noCache {
 		opt.CacheDir = estate.DefaultCacheDir()
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/fwpol/fwpol/estate"
 	"github.com/fwpol/fwpol/search"
 )
 
@@ -46,7 +47,12 @@ with the rule's action: "where does 203.0.113.0/24 appear, and is it permitted?"
 			if n > 1 {
 				return usageErrorf("choose one of --overlap, --exact, --contains, --within")
 			}
-			est, err := opts.estate.load(args[1:])
+			var touching func(*estate.Footprint) bool
+			if !opts.includeAny {
+				// configs naming no address near the query cannot answer it
+				touching = func(fp *estate.Footprint) bool { return fp.Overlaps(q) }
+			}
+			est, err := opts.estate.loadWith(args[1:], estate.Options{Touching: touching})
 			if err != nil {
 				return err
 			}
