@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/fwpol/fwpol/policy"
@@ -31,7 +32,10 @@ type FlowResult struct {
 	// DecidedIn names the filter holding the deciding rule when it is not the
 	// entry filter (a jump target).
 	DecidedIn string `json:"decided_in,omitempty"`
-	Error     string `json:"error,omitempty"`
+	// Combined marks the verdict of several nftables base chains on one hook
+	// (see HookGroup); Filter is then "HOOK (combined)".
+	Combined bool   `json:"combined,omitempty"`
+	Error    string `json:"error,omitempty"`
 }
 
 // FlowOptions scope a flow search.
@@ -150,7 +154,8 @@ func (a FlowAddrs) Sees(role string, own []netip.Addr) bool {
 	return false
 }
 
-// Eval evaluates fl against every filter that sees it.
+// Eval evaluates fl against every filter that sees it. Where several
+// nftables base chains share a hook, their combined verdict follows them.
 func (ix *FlowIndex) Eval(fl *policy.Flow) []FlowResult {
 	slots := make([]slot, 0, len(ix.general)+8)
 	slots = append(slots, ix.general...)
@@ -159,12 +164,87 @@ func (ix *FlowIndex) Eval(fl *policy.Flow) []FlowResult {
 	slots = append(slots, ix.outbound[fl.Src]...)
 	sort.Slice(slots, func(i, j int) bool { return slots[i].ord < slots[j].ord })
 	out := make([]FlowResult, 0, len(slots))
-	for _, s := range slots {
-		if s.f.Family.Applies(fl) {
-			out = append(out, result(s.cfg, s.f, s.cfg.Decide(s.f, fl)))
+	// base chains of the current config, by hook group, for combined verdicts
+	var groups map[string][]int
+	var keys []string
+	var decisions []policy.Decision
+	var seen []slot
+	flush := func() {
+		for _, k := range keys {
+			if idx := groups[k]; len(idx) > 1 {
+				g := make([]slot, len(idx))
+				ds := make([]policy.Decision, len(idx))
+				for i, j := range idx {
+					g[i], ds[i] = seen[j], decisions[j]
+				}
+				out = append(out, combined(g, ds))
+			}
+		}
+		groups, keys, decisions, seen = nil, nil, decisions[:0], seen[:0]
+	}
+	for i, s := range slots {
+		if i > 0 && slots[i-1].cfg != s.cfg {
+			flush()
+		}
+		if !s.f.Family.Applies(fl) {
+			continue
+		}
+		d := s.cfg.Decide(s.f, fl)
+		out = append(out, result(s.cfg, s.f, d))
+		if key := HookGroup(s.f); key != "" {
+			if groups == nil {
+				groups = map[string][]int{}
+			}
+			if _, ok := groups[key]; !ok {
+				keys = append(keys, key)
+			}
+			groups[key] = append(groups[key], len(seen))
+			seen = append(seen, s)
+			decisions = append(decisions, d)
 		}
 	}
+	flush()
 	return out
+}
+
+// HookGroup names the hook an nftables base chain sits on, as the kernel
+// groups them: chains of ip, ip6 and inet tables share "ip/HOOK"; other
+// families their own "FAMILY/HOOK". It is "" for every other filter.
+func HookGroup(f *policy.Filter) string {
+	if f.Kind != "nft-chain" || f.Meta["hook"] == "" {
+		return ""
+	}
+	fam := f.Meta["family"]
+	if fam == "ip6" || fam == "inet" {
+		fam = "ip"
+	}
+	return fam + "/" + f.Meta["hook"]
+}
+
+// combined applies the kernel's rule to base chains on one hook: they run
+// in priority order; drop or reject is final, accept only ends that chain.
+func combined(group []slot, ds []policy.Decision) FlowResult {
+	order := make([]int, len(group))
+	for i := range order {
+		order[i] = i
+	}
+	prio := func(i int) int { n, _ := strconv.Atoi(group[i].f.Meta["priority"]); return n }
+	sort.SliceStable(order, func(a, b int) bool { return prio(order[a]) < prio(order[b]) })
+	final := order[len(order)-1]
+	var trail []policy.Step
+	for _, i := range order {
+		trail = append(trail, ds[i].Trail...)
+		if ds[i].Action != policy.Permit {
+			final = i
+			break
+		}
+	}
+	r := result(group[final].cfg, group[final].f, ds[final])
+	r.Filter = strings.TrimPrefix(HookGroup(group[final].f), "ip/") + " (combined)"
+	r.DecidedIn = group[final].f.Name
+	r.Combined = true
+	r.Trail = append([]policy.Step{}, trail...)
+	return r
 }
 
 func nameMatches(glob, name string) bool {

@@ -249,3 +249,36 @@ func TestSearchAddressAndFlowFile(t *testing.T) {
 		t.Fatalf("bad flow file: exit %d %q", code, errOut)
 	}
 }
+
+// TestNftCombinedHookVerdict: several base chains on the input hook are
+// reported one by one, then combined the kernel's way (drop is final,
+// accept moves on to the next chain by priority).
+func TestNftCombinedHookVerdict(t *testing.T) {
+	isolateCache(t)
+	cases := []struct{ flow, action, decidedIn string }{
+		{"tcp 198.51.100.7 -> 10.0.0.1:80", "deny", "sec"},       // accepted by early and main, dropped by sec
+		{"tcp 192.0.2.66 -> 10.0.0.1:80", "deny", "early/input"}, // scanner dropped first
+		{"tcp 10.0.0.9 -> 10.0.0.1:22", "permit", "sec"},         // every chain accepts
+		{"udp 10.0.0.9 -> 10.0.0.1:5353", "deny", "main/input"},  // main's policy drop
+	}
+	for _, tc := range cases {
+		out, errOut, code := fwpol(t, "search", "flow", tc.flow, "-o", "json", "../../testdata/nftables/multichain.nft")
+		if code != 0 {
+			t.Fatalf("%s: exit %d %s", tc.flow, code, errOut)
+		}
+		var rs []map[string]any
+		json.Unmarshal([]byte(out), &rs)
+		var comb map[string]any
+		for _, r := range rs {
+			if r["combined"] == true {
+				if comb != nil {
+					t.Fatalf("%s: two combined results", tc.flow)
+				}
+				comb = r
+			}
+		}
+		if comb == nil || comb["filter"] != "input (combined)" || comb["action"] != tc.action || comb["decided_in"] != tc.decidedIn {
+			t.Errorf("%s: combined %v, want %s by %s", tc.flow, comb, tc.action, tc.decidedIn)
+		}
+	}
+}
