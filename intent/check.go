@@ -113,9 +113,12 @@ type compiled struct {
 	match policy.Match
 }
 
+// shortcuts enables the cheap pre-checks; tests turn it off to compare.
+var shortcuts = true
+
 // managerBudget bounds the nodes one worker's BDD manager may hold before
 // it starts afresh (managers are never garbage collected).
-const managerBudget = 4 << 20
+const managerBudget = 2 << 20
 
 // Check evaluates every intent against every bound filter in its scope.
 func Check(cfgs []*policy.Config, intents []*Intent, names Names) (*Report, error) {
@@ -146,13 +149,13 @@ func Check(cfgs []*policy.Config, intents []*Intent, names Names) (*Report, erro
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var m *policy.Manager
+			var w *worker
 			for i := range next {
-				if m == nil || m.NodeCount() > managerBudget {
-					m = policy.NewManager(1 << 16)
+				if w == nil || w.m.NodeCount() > managerBudget {
+					w = &worker{m: policy.NewManager(managerBudget), regions: map[regionKey]policy.PacketSet{}}
 				}
 				results[i].seen = make([]bool, len(comp))
-				results[i].violations = checkTarget(m, targets[i], comp, results[i].seen)
+				results[i].violations = w.check(targets[i], comp, results[i].seen)
 			}
 		}()
 	}
@@ -222,6 +225,32 @@ func seenBy(m *policy.Manager, t target) (policy.PacketSet, bool) {
 	return all, true
 }
 
+// visibleMayOverlap is a cheap test that a host filter can see any packet of
+// the region at all (its own addresses as destination or source).
+func visibleMayOverlap(t target, m *policy.Match) bool {
+	c := t.cfg
+	if len(c.OwnAddrs) == 0 {
+		return true
+	}
+	own := func(a *policy.AddrMatch) bool {
+		for _, o := range c.OwnAddrs {
+			if a.Matches(o) {
+				return true
+			}
+		}
+		return false
+	}
+	switch search.Direction(t.f) {
+	case "input":
+		return own(&m.Dst)
+	case "output":
+		return own(&m.Src)
+	case "forward":
+		return c.Role != "host"
+	}
+	return true
+}
+
 func ownSet(c *policy.Config) *policy.AddrSet {
 	var b policy.AddrSetBuilder
 	for _, a := range c.OwnAddrs {
@@ -230,22 +259,68 @@ func ownSet(c *policy.Config) *policy.AddrSet {
 	return b.Set()
 }
 
-func checkTarget(m *policy.Manager, t target, comp []compiled, seen []bool) []Violation {
+// worker holds one goroutine's BDD manager and the intent regions already
+// built in it.
+type worker struct {
+	m       *policy.Manager
+	regions map[regionKey]policy.PacketSet
+}
+
+type regionKey struct {
+	intent int
+	fam    policy.Family
+}
+
+func (w *worker) region(k int, c *compiled, fam policy.Family) policy.PacketSet {
+	key := regionKey{k, fam}
+	r, ok := w.regions[key]
+	if !ok {
+		r = w.m.MatchSet(&c.match, fam)
+		w.regions[key] = r
+	}
+	return r
+}
+
+func (w *worker) check(t target, comp []compiled, seen []bool) []Violation {
+	m := w.m
 	visible, ok := seenBy(m, t)
 	if !ok {
 		return nil
 	}
 	var permitted *policy.PacketSet
 	var out []Violation
-	for k, c := range comp {
+	for k := range comp {
+		c := &comp[k]
 		if !c.it.Scope.matches(t.cfg, t.f) {
 			continue
 		}
-		region := m.MatchSet(&c.match, t.f.Family).Intersect(visible)
+		if shortcuts && !visibleMayOverlap(t, &c.match) {
+			continue
+		}
+		region := w.region(k, c, t.f.Family).Intersect(visible)
 		if region.IsEmpty() {
 			continue
 		}
 		seen[k] = true
+		if shortcuts && c.it.Expect == Deny && !mayPermit(t.cfg, t.f, &c.match, 0) {
+			continue // nothing here can permit the region
+		}
+		// One concrete packet often settles the question without the
+		// filter's full decision map.
+		if fl, ok := region.Sample(); ok && shortcuts {
+			d := t.cfg.Decide(t.f, &fl)
+			permits := d.Action == policy.Permit
+			switch {
+			case c.it.Expect == Reachable && permits:
+				continue
+			case c.it.Expect == Deny && permits:
+				out = append(out, violation(t, c.it, fl, d, "permits traffic the intent denies", policy.PacketSet{}))
+				continue
+			case c.it.Expect == Permit && !permits:
+				out = append(out, violation(t, c.it, fl, d, "does not permit traffic the intent requires", policy.PacketSet{}))
+				continue
+			}
+		}
 		if permitted == nil {
 			p := m.None()
 			if v, ok := m.Decisions(t.cfg, t.f).Verdicts()[policy.Permit]; ok {
@@ -270,24 +345,31 @@ func checkTarget(m *policy.Manager, t target, comp []compiled, seen []bool) []Vi
 			continue
 		}
 		fl, _ := bad.Sample()
-		d := t.cfg.Decide(t.f, &fl)
-		v := Violation{Intent: c.it.Name, Expect: c.it.Expect, Site: t.cfg.Site, Device: t.cfg.Device, File: t.cfg.File,
-			Filter: t.f.Name, Flow: search.FormatFlow(&fl), Action: d.Action.String(), Default: d.Default, Message: msg}
-		if d.Rule != nil {
-			name := d.Rule.Name
-			v.Rule, v.Line = &name, d.Rule.Pos.Line
-		} else {
-			v.Line = t.f.Pos.Line
-		}
+		out = append(out, violation(t, c.it, fl, t.cfg.Decide(t.f, &fl), msg, bad))
+	}
+	return out
+}
+
+// violation reports flow fl of intent it breaking filter t; bad, when set,
+// is the exact region of breaking packets, summarized in the message.
+func violation(t target, it *Intent, fl policy.Flow, d policy.Decision, msg string, bad policy.PacketSet) Violation {
+	v := Violation{Intent: it.Name, Expect: it.Expect, Site: t.cfg.Site, Device: t.cfg.Device, File: t.cfg.File,
+		Filter: t.f.Name, Flow: search.FormatFlow(&fl), Action: d.Action.String(), Default: d.Default, Message: msg}
+	if d.Rule != nil {
+		name := d.Rule.Name
+		v.Rule, v.Line = &name, d.Rule.Pos.Line
+	} else {
+		v.Line = t.f.Pos.Line
+	}
+	if !bad.IsEmpty() {
 		if regs, _ := bad.Regions(3); len(regs) > 0 {
 			v.Message += fmt.Sprintf(": %s", regs[0])
 			if len(regs) > 1 {
 				v.Message += fmt.Sprintf(" (+%d more regions)", len(regs)-1)
 			}
 		}
-		out = append(out, v)
 	}
-	return out
+	return v
 }
 
 // Unaffected relabels vacuous intents as "unaffected" and drops their
