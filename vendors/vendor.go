@@ -34,6 +34,10 @@ type RenderOptions struct {
 	// Format picks a sub-format where the vendor has several (Junos "set"
 	// or "hierarchical").
 	Format string
+	// Warn, when set, receives each finding the renderer reports: what
+	// the target cannot express and how it was written instead (expanded,
+	// left out). When nil, findings are written as comments in the output.
+	Warn func(msg string)
 }
 
 // BlockSpec is the blocklist as one device must enforce it.
