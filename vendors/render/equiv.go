@@ -14,8 +14,8 @@ type Check struct {
 	// Equivalent is true when every packet gets the same verdict.
 	Equivalent bool `json:"equivalent"`
 	// Missing lists families of the original no reparsed filter covers.
-	Missing []string `json:"missing,omitempty"`
-	Changes []policy.Change  `json:"changes,omitempty"`
+	Missing []string           `json:"missing,omitempty"`
+	Changes []policy.Change    `json:"changes,omitempty"`
 	Summary policy.DiffSummary `json:"summary"`
 }
 
