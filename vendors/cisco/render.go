@@ -379,6 +379,10 @@ func (r *renderer) ruleLines(f *render.Filter, ru *render.Rule, v6, std bool) []
 			case p == 41 && !v6:
 				pr.tok = "ipv6"
 			}
+			if policy.IsICMP(uint8(p)) && !pr.icmp && (ru.ICMPTypes != nil || ru.ICMPCodes != nil) {
+				r.warnf("%s: ICMP type/code conditions on protocol %d cannot be written in an %s ACL; that protocol left out of this rule", where, p, famWord(v6))
+				continue
+			}
 			if p == policy.ProtoDCCP && (ru.SrcPorts != nil || ru.DstPorts != nil) {
 				r.warnf("%s: DCCP port conditions cannot be written in %s; DCCP left out of this rule", where, dialectVendor[r.d])
 				continue
@@ -417,6 +421,13 @@ func (r *renderer) ruleLines(f *render.Filter, ru *render.Rule, v6, std bool) []
 		r.warnf("%s: expands into %d entries", where, len(out))
 	}
 	return out
+}
+
+func famWord(v6 bool) string {
+	if v6 {
+		return "IPv6"
+	}
+	return "IPv4"
 }
 
 func hasFlagWord(opts string) bool {

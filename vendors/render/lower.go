@@ -102,6 +102,7 @@ type Lowerer struct {
 	Caps Caps
 	res  Result
 	objs map[string]bool
+	seen map[string]bool
 }
 
 // BaseName strips the model's family qualifiers ("inet6:", "ipv6:",
@@ -166,7 +167,14 @@ func Lower(cfg *policy.Config, fs []*policy.Filter, caps Caps) (Result, error) {
 }
 
 func (l *Lowerer) warnf(format string, args ...any) {
-	l.res.Warnings = append(l.res.Warnings, fmt.Sprintf(format, args...))
+	msg := fmt.Sprintf(format, args...)
+	if l.seen == nil {
+		l.seen = map[string]bool{}
+	}
+	if !l.seen[msg] { // once, not once per family
+		l.seen[msg] = true
+		l.res.Warnings = append(l.res.Warnings, msg)
+	}
 }
 
 func (l *Lowerer) filter(f *policy.Filter) error {
@@ -293,7 +301,12 @@ func (l *Lowerer) addr(where, what string, am policy.AddrMatch, fam policy.Famil
 		return Addr{Set: set}, true, nil
 	}
 	if len(set.Wildcards()) > 0 && !l.Caps.Wildcards {
-		return Addr{}, false, fmt.Errorf("%s: %s address %s is a non-contiguous wildcard, which %s cannot express (%d prefixes)", where, what, set.Wildcards()[0], l.Caps.Vendor, 1<<12)
+		exp, n, err := ExpandWildcards(set)
+		if err != nil {
+			return Addr{}, false, fmt.Errorf("%s: %s address: %v", where, what, err)
+		}
+		l.warnf("%s: %s non-contiguous wildcard %s written as its %d prefixes (%s has no wildcard masks)", where, what, set.Wildcards()[0], n, l.Caps.Vendor)
+		set = exp
 	}
 	a := Addr{Set: set}
 	if refs := l.keepRefs(am, set, fam); refs != nil {
@@ -359,10 +372,20 @@ func (l *Lowerer) flatten(f *policy.Filter, fam policy.Family) ([]Rule, error) {
 	var out []Rule
 	acts := []policy.Action{policy.Permit, policy.Reject, policy.Deny}
 	n := 0
+	def := f.Default
+	if def == policy.Reject && !l.Caps.Reject {
+		def = policy.Deny
+	}
 	for _, act := range acts {
 		s, ok := verdicts[act]
 		if !ok || act == f.Default {
 			continue
+		}
+		if act == policy.Reject && !l.Caps.Reject {
+			l.warnf("filter %s: %s has no reject action; rejected packets written as deny", f.Name, l.Caps.Vendor)
+			if def == policy.Deny {
+				continue // the implicit deny decides them
+			}
 		}
 		s = s.Intersect(m.Universe(fam))
 		regions, _ := s.Regions(0)
@@ -383,7 +406,6 @@ func (l *Lowerer) flatten(f *policy.Filter, fam policy.Family) ([]Rule, error) {
 
 func (l *Lowerer) regionRules(f *policy.Filter, rg policy.Region, act policy.Action) ([]Rule, error) {
 	if act == policy.Reject && !l.Caps.Reject {
-		l.warnf("filter %s: %s has no reject action; rejected packets written as deny", f.Name, l.Caps.Vendor)
 		act = policy.Deny
 	}
 	src, err := regionAddr(rg.Src, rg.SrcExcept, rg.Family)
@@ -394,9 +416,13 @@ func (l *Lowerer) regionRules(f *policy.Filter, rg policy.Region, act policy.Act
 	if err != nil {
 		return nil, err
 	}
-	for _, a := range []Addr{src, dst} {
+	for _, a := range []*Addr{&src, &dst} {
 		if a.Set != nil && len(a.Set.Wildcards()) > 0 && !l.Caps.Wildcards {
-			return nil, fmt.Errorf("filter %s: region %s needs a non-contiguous wildcard, which %s cannot express", f.Name, rg, l.Caps.Vendor)
+			exp, _, err := ExpandWildcards(a.Set)
+			if err != nil {
+				return nil, fmt.Errorf("filter %s: region %s: %v", f.Name, rg, err)
+			}
+			a.Set = exp
 		}
 	}
 	base := Rule{Action: act, Src: src, Dst: dst, Synthetic: true}
@@ -601,4 +627,52 @@ func Count(rs policy.Ranges) int {
 		n += int(r.Hi) - int(r.Lo) + 1
 	}
 	return n
+}
+
+// MaxWildcardPrefixes bounds the expansion of one non-contiguous wildcard
+// into prefixes for targets without wildcard masks.
+const MaxWildcardPrefixes = 1 << 16
+
+// ExpandWildcards returns s with its symbolic wildcard patterns replaced by
+// the exact prefixes they match, and the number of prefixes added.
+func ExpandWildcards(s *policy.AddrSet) (*policy.AddrSet, int, error) {
+	var b policy.AddrSetBuilder
+	for _, r := range s.Ranges() {
+		b.AddRange(r)
+	}
+	total := 0
+	for _, w := range s.Wildcards() {
+		a, m := w.Addr.AsSlice(), w.Mask.AsSlice()
+		nbits := len(m) * 8
+		bit := func(x []byte, i int) bool { return x[i/8]>>(7-uint(i%8))&1 == 1 }
+		trailing := 0
+		for i := nbits - 1; i >= 0 && bit(m, i); i-- {
+			trailing++
+		}
+		var free []int
+		for i := 0; i < nbits-trailing; i++ {
+			if bit(m, i) {
+				free = append(free, i)
+			}
+		}
+		if len(free) > 16 {
+			return nil, 0, fmt.Errorf("non-contiguous wildcard %s matches %d separate prefixes; too many to write without wildcard masks", w, 1<<len(free))
+		}
+		base := append([]byte(nil), a...)
+		for i := range base {
+			base[i] &^= m[i]
+		}
+		for combo := 0; combo < 1<<len(free); combo++ {
+			x := append([]byte(nil), base...)
+			for k, pos := range free {
+				if combo>>k&1 == 1 {
+					x[pos/8] |= 1 << (7 - uint(pos%8))
+				}
+			}
+			addr, _ := netip.AddrFromSlice(x)
+			b.AddPrefix(netip.PrefixFrom(addr, nbits-trailing))
+			total++
+		}
+	}
+	return b.Set(), total, nil
 }
