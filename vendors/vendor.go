@@ -61,3 +61,29 @@ type BlockChange struct {
 	// Added and Removed count ranges changed in the block object.
 	Added, Removed int
 }
+
+// Dialect is how a device takes configuration in an interactive CLI session
+// (used by push). Command texts may hold one %s (a session or checkpoint
+// name) or %d (minutes), as documented per field; empty lists mean the
+// platform has no such step.
+type Dialect struct {
+	// Enter puts the session into configuration mode (%s: session name).
+	Enter []string
+	// Load starts pasting configuration lines (Junos "load set terminal",
+	// ended by Ctrl-D); empty when lines are typed in configuration mode.
+	Load []string
+	// Checkpoint records the running state for Rollback (%s: name).
+	Checkpoint []string
+	// CommitConfirmed applies the change with an automatic rollback after
+	// %d minutes unless Confirm follows.
+	CommitConfirmed []string
+	Confirm         []string
+	// Commit applies the change (empty: lines take effect as entered).
+	Commit []string
+	// Exit leaves configuration mode.
+	Exit []string
+	// Save makes the running configuration survive a reload.
+	Save []string
+	// Rollback undoes the change (%s: checkpoint or session name).
+	Rollback []string
+}
