@@ -49,7 +49,7 @@ func caps(d dialect) render.Caps {
 	c := render.Caps{Vendor: dialectVendor[d], SplitFamilies: true, Wildcards: true}
 	if d != dEOS {
 		c.Objects = func(o *policy.Object) bool {
-			if o.Unresolved != "" || len(o.Addrs.Wildcards()) > 0 {
+			if o.Unresolved != "" || (len(o.Addrs.Wildcards()) > 0 && d != dNXOS) {
 				return false
 			}
 			if d == dNXOS {
@@ -75,6 +75,38 @@ type renderer struct {
 	b     bytes.Buffer
 	warns []string
 	same  bool // the model was parsed from a Cisco IOS/NX-OS/EOS config
+	// protocol object-groups used, with their protocols
+	pgroups map[string]policy.Ranges
+	pgOrder []string
+
+	lastTexts []string
+}
+
+// protoGroup returns the IOS protocol object-group a same-vendor rule used
+// in protocol position, recording its content (the rule's exact protocol
+// set), or "".
+func (r *renderer) protoGroup(ru *render.Rule) string {
+	if !r.same || r.d != dIOS || ru.Orig == nil || len(ru.Match.ServiceRefs) != 1 || ru.Protocols == nil ||
+		ru.SrcPorts != nil || ru.DstPorts != nil || ru.ICMPTypes != nil || ru.ICMPCodes != nil {
+		return ""
+	}
+	name := ru.Match.ServiceRefs[0]
+	o := r.cfg.Object(name)
+	if o == nil || o.Kind != kindProtocol || len(*ru.Protocols) == 0 {
+		return ""
+	}
+	if old, ok := r.pgroups[name]; ok {
+		if old.String() != ru.Protocols.String() {
+			return ""
+		}
+		return name
+	}
+	if r.pgroups == nil {
+		r.pgroups = map[string]policy.Ranges{}
+	}
+	r.pgroups[name] = *ru.Protocols
+	r.pgOrder = append(r.pgOrder, name)
+	return name
 }
 
 func (r *renderer) warnf(format string, args ...any) {
@@ -118,6 +150,13 @@ func renderDialect(cfg *policy.Config, opt vendors.RenderOptions, d dialect) ([]
 		out.WriteString("!\n")
 	}
 	r.objects(&out, res)
+	for _, name := range r.pgOrder {
+		fmt.Fprintf(&out, "object-group protocol %s\n", name)
+		for _, v := range render.Values(r.pgroups[name]) {
+			fmt.Fprintf(&out, " %d\n", v)
+		}
+		out.WriteString("!\n")
+	}
 	out.Write(body.Bytes())
 	return out.Bytes(), nil
 }
@@ -143,8 +182,14 @@ func (r *renderer) objects(out *bytes.Buffer, res render.Result) {
 				kw = "ipv6"
 			}
 			fmt.Fprintf(out, "object-group %s address %s\n", kw, o.Name)
-			for i, p := range ps {
-				fmt.Fprintf(out, "  %d %s\n", (i+1)*10, nxPrefix(p))
+			n := 0
+			for _, p := range ps {
+				n += 10
+				fmt.Fprintf(out, "  %d %s\n", n, nxPrefix(p))
+			}
+			for _, w := range o.Addrs.Wildcards() { // NX-OS group entries "A W" are wildcards
+				n += 10
+				fmt.Fprintf(out, "  %d %s %s\n", n, w.Addr, w.Mask)
 			}
 		default:
 			fmt.Fprintf(out, "object-group network %s\n", o.Name)
@@ -184,6 +229,7 @@ func mask4(bits int, wildcard bool) string {
 
 type line struct {
 	seq    int
+	sub    int // index of the entry within its rule
 	remark []string
 	text   string
 }
@@ -225,7 +271,7 @@ func (r *renderer) filter(out *bytes.Buffer, f *render.Filter) {
 	std := !v6 && r.d == dIOS && f.Orig.Meta["type"] == "standard" && r.same && allStandard(rules)
 	var lines []line
 	renumber := !r.same
-	last := 0
+	last, sub := 0, 0
 	for i := range rules {
 		ru := &rules[i]
 		texts := r.ruleLines(f, ru, v6, std)
@@ -234,20 +280,24 @@ func (r *renderer) filter(out *bytes.Buffer, f *render.Filter) {
 			rem = strings.Split(ru.Extras.Comment, "\n")
 		}
 		seq, err := strconv.Atoi(ru.Name)
-		if err != nil || seq <= last || ru.Synthetic {
+		cont := i > 0 && err == nil && ru.Name == rules[i-1].Name // one entry expanded by the parser (service groups)
+		if cont {
+			sub += len(r.lastTexts)
+		} else {
+			sub = 0
+		}
+		if err != nil || (seq <= last && !cont) || ru.Synthetic {
 			renumber = true
 			if ru.Name != "" && err != nil && !ru.Synthetic {
 				rem = append(rem, ru.Name)
 			}
 		}
-		if len(texts) != 1 {
-			renumber = true
-		}
 		if err == nil {
 			last = seq
 		}
+		r.lastTexts = texts
 		for j, t := range texts {
-			l := line{seq: seq, text: t}
+			l := line{seq: seq, text: t, sub: sub + j}
 			if j == 0 {
 				l.remark = rem
 			}
@@ -267,6 +317,9 @@ func (r *renderer) filter(out *bytes.Buffer, f *render.Filter) {
 	if !v6 && len(lines) == 0 && r.d == dIOS {
 		// IOS: an ACL without entries permits everything
 		lines = append(lines, line{seq: 10, text: "deny ip any any"})
+	}
+	if !renumber {
+		renumber = !gapNumber(lines)
 	}
 	if renumber {
 		n := 0
@@ -359,7 +412,9 @@ func (r *renderer) ruleLines(f *render.Filter, ru *render.Rule, v6, std bool) []
 	if v6 {
 		anyTok = "ipv6"
 	}
-	if eff == nil {
+	if g := r.protoGroup(ru); g != "" {
+		protos = []proto{{tok: "object-group " + g, num: -1}}
+	} else if eff == nil {
 		protos = []proto{{tok: anyTok, num: -1}}
 	} else {
 		if render.Count(*eff) > 64 {
@@ -536,6 +591,11 @@ func (r *renderer) addrs(a render.Addr, v6 bool) []string {
 		}
 		return out
 	}
+	if !v6 {
+		if w, ok := asWildcard(a.Set); ok {
+			return []string{w.Addr.String() + " " + w.Mask.String()}
+		}
+	}
 	var out []string
 	for _, p := range render.Prefixes(a.Set) {
 		switch {
@@ -560,6 +620,14 @@ func portToks(rs *policy.Ranges) []string {
 	}
 	if c := rs.Complement(policy.MaxPort); len(c) == 1 && c[0].Lo == c[0].Hi {
 		return []string{"neq " + strconv.Itoa(int(c[0].Lo))}
+	}
+	if n := render.Count(*rs); n > 1 && n <= 10 {
+		// several ports in one entry (IOS-XE, NX-OS, EOS)
+		var vals []string
+		for _, v := range render.Values(*rs) {
+			vals = append(vals, strconv.Itoa(int(v)))
+		}
+		return []string{"eq " + strings.Join(vals, " ")}
 	}
 	var out []string
 	for _, x := range *rs {
@@ -599,4 +667,62 @@ func icmpToks(types, codes *policy.Ranges) []string {
 		}
 	}
 	return out
+}
+
+// asWildcard finds the single non-contiguous IPv4 address/wildcard pattern
+// a set of several equal-length prefixes was expanded from, if any.
+func asWildcard(set *policy.AddrSet) (policy.Wildcard, bool) {
+	ps := set.Prefixes()
+	if len(ps) < 2 || len(set.Wildcards()) > 0 || len(ps)&(len(ps)-1) != 0 {
+		return policy.Wildcard{}, false
+	}
+	bits := ps[0].Bits()
+	var and, or uint32 = ^uint32(0), 0
+	for _, p := range ps {
+		if !p.Addr().Is4() || p.Bits() != bits {
+			return policy.Wildcard{}, false
+		}
+		b := p.Addr().As4()
+		v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+		and &= v
+		or |= v
+	}
+	vary := and ^ or
+	n := 0
+	for x := vary; x != 0; x &= x - 1 {
+		n++
+	}
+	if 1<<n != len(ps) {
+		return policy.Wildcard{}, false
+	}
+	var host uint32
+	if bits < 32 {
+		host = ^uint32(0) >> bits
+	}
+	m := vary | host
+	u := func(v uint32) netip.Addr {
+		return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+	}
+	return policy.Wildcard{Addr: u(and), Mask: u(m)}, true
+}
+
+// gapNumber gives the extra entries of an expanded rule the numbers after
+// its own, when the next rule's number leaves room; it reports success.
+func gapNumber(lines []line) bool {
+	out := make([]int, len(lines))
+	prev := 0
+	for i, l := range lines {
+		seq := l.seq + l.sub
+		if l.text != "" && seq <= prev {
+			return false
+		}
+		if l.text != "" {
+			prev = seq
+		}
+		out[i] = seq
+	}
+	for i := range lines {
+		lines[i].seq = out[i]
+	}
+	return true
 }

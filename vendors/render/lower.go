@@ -245,7 +245,7 @@ func (l *Lowerer) rule(f *policy.Filter, r *policy.Rule, fam policy.Family) (Rul
 		return lr, false, nil
 	}
 	if m.InIface != "" || m.OutIface != "" {
-		l.warnf("%s: interface condition cannot be written in a %s filter; rule left out", where, l.Caps.Vendor)
+		l.warnf("%s: interface condition cannot be written in %s filters; rule left out", where, l.Caps.Vendor)
 		return lr, false, nil
 	}
 	if len(m.Unresolved) > 0 {
