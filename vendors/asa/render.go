@@ -126,6 +126,7 @@ func addrMask(p netip.Prefix) string {
 }
 
 func (r *asaRenderer) filter(out *bytes.Buffer, f *render.Filter) {
+	written := 0
 	for i := range f.Rules {
 		ru := &f.Rules[i]
 		var rem []string
@@ -144,8 +145,9 @@ func (r *asaRenderer) filter(out *bytes.Buffer, f *render.Filter) {
 		for _, l := range lines {
 			fmt.Fprintf(out, "access-list %s extended %s\n", f.Name, l)
 		}
+		written += len(lines)
 	}
-	if len(f.Rules) == 0 {
+	if written == 0 {
 		// a list needs an entry to exist; this one changes nothing
 		fmt.Fprintf(out, "access-list %s extended deny ip %s %s\n", f.Name, anyTok(f.Family), anyTok(f.Family))
 	}

@@ -252,6 +252,12 @@ func (l *Lowerer) rule(f *policy.Filter, r *policy.Rule, fam policy.Family) (Rul
 		l.warnf("%s: matches nothing (unresolved %s); rule left out", where, strings.Join(m.Unresolved, ", "))
 		return lr, false, nil
 	}
+	for _, rs := range []*policy.Ranges{m.Protocols, m.SrcPorts, m.DstPorts, m.ICMPTypes, m.ICMPCodes} {
+		if rs != nil && len(*rs) == 0 {
+			l.warnf("%s: matches nothing (an empty protocol, port or ICMP set); rule left out", where)
+			return lr, false, nil
+		}
+	}
 	switch r.Action {
 	case policy.Next:
 		if !l.Caps.Next {
