@@ -34,6 +34,10 @@ type RenderOptions struct {
 	// Format picks a sub-format where the vendor has several (Junos "set"
 	// or "hierarchical").
 	Format string
+	// Warn, when set, receives each finding the renderer reports: what
+	// the target cannot express and how it was written instead (expanded,
+	// left out). When nil, findings are written as comments in the output.
+	Warn func(msg string)
 }
 
 // BlockSpec is the blocklist as one device must enforce it.
@@ -56,4 +60,30 @@ type BlockChange struct {
 	Commands []string
 	// Added and Removed count ranges changed in the block object.
 	Added, Removed int
+}
+
+// Dialect is how a device takes configuration in an interactive CLI session
+// (used by push). Command texts may hold one %s (a session or checkpoint
+// name) or %d (minutes), as documented per field; empty lists mean the
+// platform has no such step.
+type Dialect struct {
+	// Enter puts the session into configuration mode (%s: session name).
+	Enter []string
+	// Load starts pasting configuration lines (Junos "load set terminal",
+	// ended by Ctrl-D); empty when lines are typed in configuration mode.
+	Load []string
+	// Checkpoint records the running state for Rollback (%s: name).
+	Checkpoint []string
+	// CommitConfirmed applies the change with an automatic rollback after
+	// %d minutes unless Confirm follows.
+	CommitConfirmed []string
+	Confirm         []string
+	// Commit applies the change (empty: lines take effect as entered).
+	Commit []string
+	// Exit leaves configuration mode.
+	Exit []string
+	// Save makes the running configuration survive a reload.
+	Save []string
+	// Rollback undoes the change (%s: checkpoint or session name).
+	Rollback []string
 }

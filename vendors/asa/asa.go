@@ -59,7 +59,7 @@ import (
 )
 
 // Vendor is the ASA syntax.
-var Vendor = vendors.Vendor{Name: "asa", Detect: Detect, Parse: Parse}
+var Vendor = vendors.Vendor{Name: "asa", Detect: Detect, Parse: Parse, Render: renderASA}
 
 const detectWindow = 64 << 10
 

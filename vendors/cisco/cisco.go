@@ -10,6 +10,7 @@ var IOS = vendors.Vendor{
 	Name:   "ios",
 	Detect: func(data []byte) int { return detectFor(data, dIOS) },
 	Parse:  func(file string, data []byte) (*policy.Config, error) { return parse(file, data, dIOS) },
+	Render: renderIOS,
 }
 
 // NXOS is Cisco NX-OS.
@@ -17,6 +18,7 @@ var NXOS = vendors.Vendor{
 	Name:   "nxos",
 	Detect: func(data []byte) int { return detectFor(data, dNXOS) },
 	Parse:  func(file string, data []byte) (*policy.Config, error) { return parse(file, data, dNXOS) },
+	Render: renderNXOS,
 }
 
 // EOS is Arista EOS.
@@ -24,6 +26,7 @@ var EOS = vendors.Vendor{
 	Name:   "eos",
 	Detect: func(data []byte) int { return detectFor(data, dEOS) },
 	Parse:  func(file string, data []byte) (*policy.Config, error) { return parse(file, data, dEOS) },
+	Render: renderEOS,
 }
 
 // Vendor is the default dialect (IOS).
