@@ -59,7 +59,8 @@ import (
 )
 
 // Vendor is the ASA syntax.
-var Vendor = vendors.Vendor{Name: "asa", Detect: Detect, Parse: Parse}
+var Vendor = vendors.Vendor{Name: "asa", Detect: Detect, Parse: Parse,
+	RenderBlock: RenderBlock}
 
 const detectWindow = 64 << 10
 
