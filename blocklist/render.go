@@ -68,6 +68,7 @@ func Render(cfgs []*policy.Config, inv *netdb.Inventory, entries []*Entry, now t
 			ipsets[c.Device] = append(ipsets[c.Device], c.Objects...)
 		}
 	}
+	agg := newAggCache(entries, now)
 	var out []DeviceChange
 	for _, c := range cfgs {
 		v, ok := registry.Lookup(c.Vendor)
@@ -80,7 +81,7 @@ func Render(cfgs []*policy.Config, inv *netdb.Inventory, entries []*Entry, now t
 				role = d.Role
 			}
 		}
-		src, dst := Aggregate(entries, c.Site, c.Device, role, now)
+		src, dst := agg.get(c.Site, c.Device, role)
 		out = append(out, RenderOne(v, c, ipsets[c.Device], src, dst))
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -121,4 +122,60 @@ func RenderOne(v vendors.Vendor, c *policy.Config, extra []*policy.Object, src, 
 	}
 	dc.Added, dc.Removed = ch.Added, ch.Removed
 	return dc
+}
+
+// aggCache shares aggregation between devices that see the same entries
+// (all of them when no entry is scoped): entries are grouped by scope and a
+// device's result is keyed by the groups it matches.
+type aggCache struct {
+	now    time.Time
+	groups []scopeGroup
+	sets   map[string][2]*policy.AddrSet
+}
+
+type scopeGroup struct {
+	scope   Scope
+	entries []*Entry
+}
+
+func newAggCache(entries []*Entry, now time.Time) *aggCache {
+	a := &aggCache{now: now, sets: map[string][2]*policy.AddrSet{}}
+	idx := map[string]int{}
+	for _, e := range entries {
+		if !e.Active(now) {
+			continue
+		}
+		k := scopeKey(e.Scope, "")
+		i, ok := idx[k]
+		if !ok {
+			i = len(a.groups)
+			idx[k] = i
+			a.groups = append(a.groups, scopeGroup{scope: e.Scope})
+		}
+		a.groups[i].entries = append(a.groups[i].entries, e)
+	}
+	return a
+}
+
+func (a *aggCache) get(site, device, role string) (src, dst *policy.AddrSet) {
+	key := make([]byte, 0, len(a.groups))
+	var in []*Entry
+	for _, g := range a.groups {
+		if g.scope.Matches(site, device, role) {
+			key = append(key, '1')
+		} else {
+			key = append(key, '0')
+		}
+	}
+	if r, ok := a.sets[string(key)]; ok {
+		return r[0], r[1]
+	}
+	for i, g := range a.groups {
+		if key[i] == '1' {
+			in = append(in, g.entries...)
+		}
+	}
+	src, dst = Aggregate(in, site, device, role, a.now)
+	a.sets[string(key)] = [2]*policy.AddrSet{src, dst}
+	return src, dst
 }
