@@ -58,6 +58,7 @@ normalized policy model and answers questions about them with exact IP-range mat
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newParseCmd(ios), newSearchCmd(ios), newNetdbCmd(ios), newDevCmd(ios), newVerifyCmd(ios))
 	root.AddCommand(newConvertCmd(ios))
+	root.AddCommand(newBlockCmd(ios))
 	return root
 }
 

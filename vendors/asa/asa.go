@@ -59,7 +59,8 @@ import (
 )
 
 // Vendor is the ASA syntax.
-var Vendor = vendors.Vendor{Name: "asa", Detect: Detect, Parse: Parse, Render: renderASA}
+var Vendor = vendors.Vendor{Name: "asa", Detect: Detect, Parse: Parse, Render: renderASA,
+	RenderBlock: RenderBlock}
 
 const detectWindow = 64 << 10
 

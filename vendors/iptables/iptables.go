@@ -39,10 +39,11 @@ import (
 
 // Vendor parses iptables-save and ip6tables-save output.
 var Vendor = vendors.Vendor{
-	Name:   "iptables",
-	Detect: Detect,
-	Parse:  Parse,
-	Link:   Link,
+	Name:        "iptables",
+	Detect:      Detect,
+	Parse:       Parse,
+	Link:        Link,
+	RenderBlock: RenderBlock,
 }
 
 // IPSetVendor parses `ipset save` output; its Config holds only Objects of

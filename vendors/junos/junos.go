@@ -39,7 +39,8 @@ import (
 )
 
 // Vendor is the Junos syntax family.
-var Vendor = vendors.Vendor{Name: "junos", Detect: Detect, Parse: Parse, Render: Render}
+var Vendor = vendors.Vendor{Name: "junos", Detect: Detect, Parse: Parse, Render: Render,
+	RenderBlock: RenderBlock}
 
 // Parse parses one Junos configuration file.
 func Parse(file string, data []byte) (*policy.Config, error) {

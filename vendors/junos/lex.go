@@ -434,7 +434,24 @@ func flattenSet(file, src string) (*flat, error) {
 					return nil, errAt(file, cmd, "annotate: expected a statement and a comment")
 				}
 				f.comment(normalize(args[:len(args)-1]), args[len(args)-1].s)
-			case "protect", "unprotect", "insert", "rename", "copy", "top", "up", "edit", "exit", "commit", "quit":
+			case "insert":
+				// insert PATH-TO-ELEMENT before|after TYPE NAME: reorder
+				// (terms, policies); anything else is ignored with a warning.
+				if len(ls) > 0 || len(args) < 5 || (args[len(args)-3].s != "before" && args[len(args)-3].s != "after") {
+					f.warnf(cmd, "%q command ignored", cmd.s)
+					break
+				}
+				n := len(args)
+				elem := normalize(args[:n-3])
+				if len(elem) < 2 {
+					f.warnf(cmd, "%q command ignored", cmd.s)
+					break
+				}
+				ref := append(append([]word{}, elem[:len(elem)-2]...), args[n-2], args[n-1])
+				if !f.applyInsert(elem, ref, args[n-3].s == "after") {
+					f.warnf(cmd, "insert: %s not found; command ignored", pathKey(ref))
+				}
+			case "protect", "unprotect", "rename", "copy", "top", "up", "edit", "exit", "commit", "quit":
 				f.warnf(cmd, "%q command ignored", cmd.s)
 			default:
 				f.warnf(cmd, "line ignored: unknown command %q", cmd.s)
@@ -502,4 +519,46 @@ func (f *flat) applyDelete(path []word) {
 			st.dead = true
 		}
 	}
+}
+
+// applyInsert moves the statements under elem to just before (or after)
+// those under ref, as the "insert" command reorders terms and policies.
+// It reports false when either element does not exist.
+func (f *flat) applyInsert(elem, ref []word, after bool) bool {
+	under := func(st *stmt, path []word) bool {
+		if st.dead || len(st.w) < len(path) {
+			return false
+		}
+		for j, w := range path {
+			if st.w[j].s != w.s {
+				return false
+			}
+		}
+		return true
+	}
+	var moving, rest []stmt
+	for i := range f.stmts {
+		if under(&f.stmts[i], elem) {
+			moving = append(moving, f.stmts[i])
+		} else {
+			rest = append(rest, f.stmts[i])
+		}
+	}
+	at := -1
+	for i := range rest {
+		if under(&rest[i], ref) {
+			if !after {
+				at = i
+				break
+			}
+			at = i + 1
+		}
+	}
+	if len(moving) == 0 || at < 0 {
+		return false
+	}
+	out := make([]stmt, 0, len(f.stmts))
+	out = append(append(append(out, rest[:at]...), moving...), rest[at:]...)
+	f.stmts = out
+	return true
 }
