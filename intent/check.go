@@ -111,6 +111,8 @@ type target struct {
 type compiled struct {
 	it    *Intent
 	match policy.Match
+	// perDevice intents (naming the blocklist) build their match per device.
+	perDevice bool
 }
 
 // shortcuts enables the cheap pre-checks; tests turn it off to compare.
@@ -124,11 +126,11 @@ const managerBudget = 2 << 20
 func Check(cfgs []*policy.Config, intents []*Intent, names Names) (*Report, error) {
 	var comp []compiled
 	for _, it := range intents {
-		m, err := matchOf(it, names)
+		m, err := matchOf(it, names, nil)
 		if err != nil {
 			return nil, err
 		}
-		comp = append(comp, compiled{it, m})
+		comp = append(comp, compiled{it, m, perDevice(it)})
 	}
 	var targets []target
 	for _, c := range cfgs {
@@ -143,6 +145,15 @@ func Check(cfgs []*policy.Config, intents []*Intent, names Names) (*Report, erro
 		seen       []bool // per intent: the filter was in scope and saw the region
 	}
 	results := make([]tresult, len(targets))
+	var errMu sync.Mutex
+	var firstErr error
+	keepErr := func(w *worker) {
+		errMu.Lock()
+		if firstErr == nil && w != nil {
+			firstErr = w.err
+		}
+		errMu.Unlock()
+	}
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
@@ -152,11 +163,13 @@ func Check(cfgs []*policy.Config, intents []*Intent, names Names) (*Report, erro
 			var w *worker
 			for i := range next {
 				if w == nil || w.m.NodeCount() > managerBudget {
-					w = &worker{m: policy.NewManager(managerBudget), regions: map[regionKey]policy.PacketSet{}}
+					keepErr(w)
+					w = &worker{m: policy.NewManager(managerBudget), regions: map[regionKey]policy.PacketSet{}, names: names}
 				}
 				results[i].seen = make([]bool, len(comp))
 				results[i].violations = w.check(targets[i], comp, results[i].seen)
 			}
+			keepErr(w)
 		}()
 	}
 	for i := range targets {
@@ -164,6 +177,9 @@ func Check(cfgs []*policy.Config, intents []*Intent, names Names) (*Report, erro
 	}
 	close(next)
 	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
 
 	rep := &Report{Violations: []Violation{}, Warnings: []Warning{}}
 	for k, c := range comp {
@@ -264,6 +280,8 @@ func ownSet(c *policy.Config) *policy.AddrSet {
 type worker struct {
 	m       *policy.Manager
 	regions map[regionKey]policy.PacketSet
+	names   Names
+	err     error
 }
 
 type regionKey struct {
@@ -294,10 +312,24 @@ func (w *worker) check(t target, comp []compiled, seen []bool) []Violation {
 		if !c.it.Scope.matches(t.cfg, t.f) {
 			continue
 		}
+		if c.perDevice {
+			mt, err := matchOf(c.it, w.names, t.cfg)
+			if err != nil {
+				w.err = err
+				return nil
+			}
+			dc := compiled{c.it, mt, true}
+			c = &dc
+		}
 		if shortcuts && !visibleMayOverlap(t, &c.match) {
 			continue
 		}
-		region := w.region(k, c, t.f.Family).Intersect(visible)
+		var region policy.PacketSet
+		if c.perDevice {
+			region = m.MatchSet(&c.match, t.f.Family).Intersect(visible)
+		} else {
+			region = w.region(k, c, t.f.Family).Intersect(visible)
+		}
 		if region.IsEmpty() {
 			continue
 		}

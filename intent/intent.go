@@ -228,14 +228,47 @@ type Names interface {
 	Resolve(name string) (*policy.AddrSet, bool, error)
 }
 
-// matchOf builds the policy.Match of a region.
-func matchOf(it *Intent, names Names) (policy.Match, error) {
+// DeviceNames resolves names whose addresses depend on the device checked
+// (the blocklist: each device enforces the entries scoped to it).
+type DeviceNames interface {
+	Names
+	ResolveFor(name, field string, c *policy.Config) (*policy.AddrSet, bool, error)
+}
+
+// perDevice reports whether the intent names device-dependent addresses.
+func perDevice(it *Intent) bool {
+	for _, t := range append(append([]string(nil), it.Match.Src...), it.Match.Dst...) {
+		if t == "blocklist" {
+			return true
+		}
+	}
+	return false
+}
+
+// deviceNames binds DeviceNames to one config.
+type deviceNames struct {
+	d     DeviceNames
+	cfg   *policy.Config
+	field string
+}
+
+func (b *deviceNames) Resolve(name string) (*policy.AddrSet, bool, error) {
+	return b.d.ResolveFor(name, b.field, b.cfg)
+}
+
+// matchOf builds the policy.Match of a region; cfg, when set, resolves
+// device-dependent names for that device.
+func matchOf(it *Intent, names Names, cfg *policy.Config) (policy.Match, error) {
 	var m policy.Match
 	var err error
-	if m.Src, err = addrTerm(it, "src", it.Match.Src, names); err != nil {
+	srcNames, dstNames := names, names
+	if dn, ok := names.(DeviceNames); ok && cfg != nil {
+		srcNames, dstNames = &deviceNames{dn, cfg, "src"}, &deviceNames{dn, cfg, "dst"}
+	}
+	if m.Src, err = addrTerm(it, "src", it.Match.Src, srcNames); err != nil {
 		return m, err
 	}
-	if m.Dst, err = addrTerm(it, "dst", it.Match.Dst, names); err != nil {
+	if m.Dst, err = addrTerm(it, "dst", it.Match.Dst, dstNames); err != nil {
 		return m, err
 	}
 	r := &it.Match

@@ -3,6 +3,9 @@ package intent
 import (
 	"fmt"
 	"strings"
+	"time"
+
+	"github.com/fwpol/fwpol/blocklist"
 
 	"github.com/fwpol/fwpol/netdb"
 	"github.com/fwpol/fwpol/policy"
@@ -10,11 +13,27 @@ import (
 
 // InventoryNames resolves inventory names: site:NAME (the site's ranges),
 // role:NAME and device:NAME (the devices' own addresses), protected (every
-// protected range) and blocklist (the active blocklist, from blocked).
+// protected range) and blocklist (per device: the active entries whose scope
+// covers it, as source or destination as the entry's direction says).
 type InventoryNames struct {
-	Inv *netdb.Inventory
-	// Blocked returns the active blocklist's ranges; nil means there is none.
-	Blocked func() (*policy.AddrSet, error)
+	Inv       *netdb.Inventory
+	Blocklist *blocklist.List
+	Now       time.Time
+}
+
+// ResolveFor implements DeviceNames for "blocklist".
+func (n InventoryNames) ResolveFor(name, field string, c *policy.Config) (*policy.AddrSet, bool, error) {
+	if name != "blocklist" {
+		return n.Resolve(name)
+	}
+	if n.Blocklist == nil {
+		return nil, false, fmt.Errorf("no blocklist to resolve %q", name)
+	}
+	src, dst := blocklist.Aggregate(n.Blocklist.Entries, c.Site, c.Device, c.Role, n.Now)
+	if field == "dst" {
+		return dst, true, nil
+	}
+	return src, true, nil
 }
 
 // Resolve implements Names.
@@ -48,17 +67,14 @@ func (n InventoryNames) Resolve(name string) (*policy.AddrSet, bool, error) {
 			b.AddPrefix(p.Prefix)
 		}
 	case "blocklist":
-		if n.Blocked == nil {
+		if n.Blocklist == nil {
 			return nil, false, fmt.Errorf("no blocklist to resolve %q", name)
 		}
-		return n.blocked()
+		for _, e := range n.Blocklist.Active(n.Now) {
+			b.AddSet(e.Set())
+		}
 	default:
 		return nil, false, nil
 	}
 	return b.Set(), true, nil
-}
-
-func (n InventoryNames) blocked() (*policy.AddrSet, bool, error) {
-	s, err := n.Blocked()
-	return s, err == nil, err
 }

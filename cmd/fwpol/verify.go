@@ -7,9 +7,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/fwpol/fwpol/blocklist"
 	"github.com/fwpol/fwpol/intent"
 	"github.com/fwpol/fwpol/netdb"
 )
@@ -94,7 +96,11 @@ func runVerify(opts *verifyOptions, paths []string) error {
 	}
 	var names intent.Names
 	if inv != nil {
-		names = intent.InventoryNames{Inv: inv}
+		bl, err := blocklist.Load(filepath.Join(inv.Dir, blocklist.DefaultFile))
+		if err != nil {
+			return err
+		}
+		names = intent.InventoryNames{Inv: inv, Blocklist: bl, Now: time.Now()}
 	}
 	rep, err := intent.Check(est.Configs, intents, names)
 	if err != nil {

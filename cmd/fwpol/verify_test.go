@@ -175,3 +175,42 @@ func TestVerifyErrorsAndChangedSince(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyBlocklistIntent: "blocklist" resolves per device to the active
+// entries scoped to it, so an edge that still permits a blocked range breaks
+// the intent while a device outside the entry's scope does not.
+func TestVerifyBlocklistIntent(t *testing.T) {
+	isolateCache(t)
+	dir := verifyEstate(t, `intents:
+  - name: blocklist-enforced
+    scope: {filters: [PROTECT]}
+    match: {src: blocklist}
+    expect: deny
+`)
+	out, errOut, code := fwpol(t, "block", "add", "198.51.100.0/24", "--reason", "scanner", "--ticket", "INC-1", "--device", "edge1", "--direction", "src", "--yes", "--inventory", dir)
+	if code != 0 {
+		t.Fatalf("block add: exit %d %s %s", code, out, errOut)
+	}
+	out, _, code = fwpol(t, "verify", "--inventory", dir, "-o", "json")
+	var rep struct {
+		Violations []map[string]any `json:"violations"`
+	}
+	json.Unmarshal([]byte(out), &rep)
+	if code != 1 || len(rep.Violations) != 1 || rep.Violations[0]["action"] != "permit" || !strings.Contains(rep.Violations[0]["flow"].(string), " 198.51.100.") {
+		t.Fatalf("blocked range still permitted must violate: exit %d %s", code, out)
+	}
+	// the same entry scoped elsewhere: edge1 enforces nothing, nothing to check
+	dir2 := verifyEstate(t, `intents:
+  - name: blocklist-enforced
+    scope: {filters: [PROTECT]}
+    match: {src: blocklist}
+    expect: deny
+`)
+	if _, errOut, code := fwpol(t, "block", "add", "198.51.100.0/24", "--reason", "scanner", "--ticket", "INC-1", "--device", "web", "--yes", "--inventory", dir2); code != 0 {
+		t.Fatalf("block add: %s", errOut)
+	}
+	out, _, code = fwpol(t, "verify", "--inventory", dir2, "-o", "json")
+	if code != 0 || !strings.Contains(out, `"result": "vacuous"`) {
+		t.Fatalf("out-of-scope entry: exit %d %s", code, out)
+	}
+}
