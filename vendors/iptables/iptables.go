@@ -43,6 +43,7 @@ var Vendor = vendors.Vendor{
 	Detect: Detect,
 	Parse:  Parse,
 	Link:   Link,
+	Render: Render,
 }
 
 // IPSetVendor parses `ipset save` output; its Config holds only Objects of

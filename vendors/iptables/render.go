@@ -444,7 +444,7 @@ func (r *renderer) write() error {
 	return nil
 }
 
-func oneLine(s string) string { return strings.Map(func(r rune) rune { return map[bool]rune{true: ' ', false: r}[r == '\n' || r == '\r'] }, s) }
+func oneLine(s string) string { return strings.NewReplacer("\n", " ", "\r", " ").Replace(s) }
 
 func (r *renderer) writeChain(c *chainOut) error {
 	f := c.filter
