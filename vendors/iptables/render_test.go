@@ -193,3 +193,40 @@ func loadRendered(t *testing.T, out *Rendered, test bool) *netns.Pair {
 	}
 	return p
 }
+
+// TestRenderFormats: the ipset sub-format, and clear errors for what
+// cannot be rendered.
+func TestRenderFormats(t *testing.T) {
+	rules, _ := os.ReadFile(filepath.Join(fixtures, "kernel.rules"))
+	sets, _ := os.ReadFile(filepath.Join(fixtures, "kernel.ipset"))
+	cfg := parseWithSets(t, "kernel.rules", rules, sets)
+	out, err := Vendor.Render(cfg, vendors.RenderOptions{Format: "ipset"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// blocklist holds 10.250.0.48/29 minus the nomatch 10.250.0.49
+	want := "create blocklist hash:net family inet hashsize 1024 maxelem 65536\nadd blocklist 10.250.0.48\nadd blocklist 10.250.0.50/31\nadd blocklist 10.250.0.52/30\n" +
+		"create allowed hash:net family inet hashsize 1024 maxelem 65536\nadd allowed 10.250.0.40\n"
+	if string(out) != want {
+		t.Errorf("ipset output:\n%s\nwant:\n%s", out, want)
+	}
+	only, err := Vendor.Render(cfg, vendors.RenderOptions{Filters: []string{"SVC"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(only), "INPUT") || !strings.Contains(string(only), ":SVC - [0:0]") {
+		t.Errorf("Filters=[SVC] rendered:\n%s", only)
+	}
+	for _, tc := range []struct{ format, want string }{
+		{"bogus", "unknown format option"},
+		{"chain=PREROUTING", "want INPUT, FORWARD or OUTPUT"},
+		{"chain=INPUT", "applies to converted configs"},
+	} {
+		if _, err := Vendor.Render(cfg, vendors.RenderOptions{Format: tc.format}); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("format %q: error %v, want %q", tc.format, err, tc.want)
+		}
+	}
+	if _, err := Vendor.Render(cfg, vendors.RenderOptions{Filters: []string{"NOPE"}}); err == nil || !strings.Contains(err.Error(), `no filter "NOPE"`) {
+		t.Errorf("unknown filter: %v", err)
+	}
+}
