@@ -230,3 +230,19 @@ func TestRenderFormats(t *testing.T) {
 		t.Errorf("unknown filter: %v", err)
 	}
 }
+
+func BenchmarkRender(b *testing.B) {
+	var gen bytes.Buffer
+	GenerateConfig(&gen, 20000, 1)
+	cfg, err := Parse("gen", gen.Bytes())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(gen.Len()))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := RenderRuleset(cfg, vendors.RenderOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

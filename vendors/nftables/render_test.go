@@ -153,3 +153,21 @@ func TestRenderNftCheck(t *testing.T) {
 		})
 	}
 }
+
+func BenchmarkRender(b *testing.B) {
+	var gen bytes.Buffer
+	if err := GenerateConfig(&gen, 20000, 1); err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := Parse("gen", gen.Bytes())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(gen.Len()))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := RenderRuleset(cfg, vendors.RenderOptions{Format: "skip-unmodelled"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
