@@ -51,6 +51,15 @@ func foreignConfigs(t *testing.T) []*policy.Config {
 // renderer refuses must be refused with a reason, never rendered wider.
 func TestRenderConvert(t *testing.T) {
 	converted, refused := 0, 0
+	var ns *netns.Pair
+	if netns.Available() == nil {
+		p, err := netns.NewPair("iptcv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		ns = p
+	}
 	for _, cfg := range foreignConfigs(t) {
 		for _, f := range cfg.EntryFilters() {
 			fam := "ipv4"
@@ -80,6 +89,21 @@ func TestRenderConvert(t *testing.T) {
 				}
 				sc.Device = "x"
 				iptables.Link([]*policy.Config{back, sc})
+			}
+			if ns != nil {
+				// the kernel accepts it
+				if out.IPSets != nil {
+					if _, err := netns.Run(ns.B, out.IPSets, "ipset", "-exist", "restore"); err != nil {
+						t.Fatalf("%s %s: %v", cfg.File, f.Name, err)
+					}
+				}
+				bin := "iptables-restore"
+				if out.V6 {
+					bin = "ip6tables-restore"
+				}
+				if _, err := netns.Run(ns.B, out.Rules, bin, "--test"); err != nil {
+					t.Errorf("%s %s: %v\n%s", cfg.File, f.Name, err, out.Rules)
+				}
 			}
 			g := back.Filter("INPUT")
 			d := policy.DiffFilters(cfg, f, back, g)

@@ -2,10 +2,12 @@ package nftables_test
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/fwpol/fwpol/internal/netns"
 	"github.com/fwpol/fwpol/policy"
 	"github.com/fwpol/fwpol/vendors"
 	"github.com/fwpol/fwpol/vendors/nftables"
@@ -47,6 +49,17 @@ func foreignConfigs(t *testing.T) []*policy.Config {
 // with the exact packet algebra that the parsed result decides the same.
 func TestRenderConvert(t *testing.T) {
 	converted, refused := 0, 0
+	var ns *netns.Pair
+	if netns.Available() == nil {
+		if _, err := exec.LookPath("nft"); err == nil {
+			p, err := netns.NewPair("nftcv")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			ns = p
+		}
+	}
 	for _, cfg := range foreignConfigs(t) {
 		for _, f := range cfg.EntryFilters() {
 			opt := vendors.RenderOptions{Filters: []string{f.Name}, Format: "hook=input"}
@@ -60,6 +73,11 @@ func TestRenderConvert(t *testing.T) {
 			if err != nil {
 				t.Errorf("%s %s: rendered text does not parse: %v\n%s", cfg.File, f.Name, err, out.Text)
 				continue
+			}
+			if ns != nil {
+				if _, err := netns.Run(ns.B, out.Text, "nft", "-c", "-f", "-"); err != nil {
+					t.Errorf("%s %s: %v\n%s", cfg.File, f.Name, err, out.Text)
+				}
 			}
 			var g *policy.Filter
 			for _, x := range back.EntryFilters() {
