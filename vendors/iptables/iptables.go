@@ -44,6 +44,7 @@ var Vendor = vendors.Vendor{
 	Parse:       Parse,
 	Link:        Link,
 	RenderBlock: RenderBlock,
+	Render:      Render,
 }
 
 // IPSetVendor parses `ipset save` output; its Config holds only Objects of

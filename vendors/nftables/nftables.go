@@ -85,7 +85,7 @@ import (
 )
 
 // Vendor is the nftables syntax family.
-var Vendor = vendors.Vendor{Name: "nftables", Detect: Detect, Parse: Parse,
+var Vendor = vendors.Vendor{Name: "nftables", Detect: Detect, Parse: Parse, Render: Render,
 	RenderBlock: RenderBlock}
 
 // Parse parses one nftables ruleset file. Included files are read relative

@@ -680,6 +680,9 @@ func (rp *ruleParser) expr() error {
 		rp.i++
 		return rp.vmap(sel)
 	}
+	if next.is("&") && (sel.f == fSrc || sel.f == fDst) {
+		return rp.addrMask(sel)
+	}
 	op := "=="
 	if next.kind == tWord && isOp(next.text) {
 		op = next.text
