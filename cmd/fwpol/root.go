@@ -57,6 +57,7 @@ normalized policy model and answers questions about them with exact IP-range mat
 	root.SetErr(ios.ErrOut)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newParseCmd(ios), newSearchCmd(ios), newNetdbCmd(ios), newDevCmd(ios))
+	root.AddCommand(newDiffCmd(ios), newLintCmd(ios))
 	return root
 }
 
