@@ -58,7 +58,7 @@ var LintRules = []LintRule{
 	{"undefined", "a name is used but never defined (the referencing rule matches nothing, or the binding applies nothing)", SevError},
 	{"unused-object", "an object is never referenced by a rule, nor as a member of a used object", SevNote},
 	{"unused-filter", "a filter is never jumped to, nor (when the device has bindings) bound to an interface, zone pair, line or hook", SevNote},
-	{"permit-any-any", "a permit rule matches any source and any destination (on any port, or on the ports it names)", SevWarning},
+	{"permit-any-any", "a permit rule matches any source and any destination (on any port, or on the ports it names); ICMP-only and interface-scoped rules are not reported", SevWarning},
 	{"broad-source", "a permit rule's source contains a network wider than --max-src-prefix (IPv4) or --max-src-prefix6 (IPv6); a source of \"any\" is reported only with any destination (permit-any-any)", SevWarning},
 }
 
@@ -99,8 +99,10 @@ type LintOptions struct {
 
 // managerBudget bounds the nodes a worker's reused manager accumulates
 // before it is replaced: small filters share one manager instead of each
-// allocating tables sized for 20K rules.
-const managerBudget = 1 << 21
+// allocating tables sized for 20K rules, and its tables stay small enough
+// to be cache-friendly (a larger unique table makes every node lookup a
+// cache miss).
+const managerBudget = 1 << 18
 
 // Lint runs every check over the configs, in parallel per config, and
 // returns the findings sorted by file and line.
@@ -173,8 +175,11 @@ type configLinter struct {
 }
 
 func (l *configLinter) manager(need int) *policy.Manager {
+	if need > managerBudget/2 {
+		return policy.NewManager(need + need/2) // a large filter: its own manager
+	}
 	if l.m == nil || l.m.NodeCount()+need > managerBudget {
-		l.m = policy.NewManager(max(1<<17, need+need/2))
+		l.m = policy.NewManager(managerBudget)
 	}
 	return l.m
 }
@@ -196,8 +201,13 @@ func (l *configLinter) lint(c *policy.Config) []LintFinding {
 		if !hasDecidingRule(f) {
 			continue
 		}
-		m := l.manager(100*total + 1024)
-		for _, pf := range m.LintFilter(c, f) {
+		var found []policy.Finding
+		if len(f.Rules) <= smallFilterRules {
+			found = l.lintSmall(c, f)
+		} else {
+			found = l.manager(100*total+1024).LintFilter(c, f)
+		}
+		for _, pf := range found {
 			if !f.Entry && pf.Kind == policy.FindingRedundant {
 				// whether a chain's rule is redundant depends on what
 				// follows the jump in each caller: not reported
@@ -256,7 +266,10 @@ func hasDecidingRule(f *policy.Filter) bool {
 
 // broad reports permit-any-any and broad-source for a permit rule.
 func (l *configLinter) broad(c *policy.Config, f *policy.Filter, r *policy.Rule, base func(string, Severity, policy.Pos) LintFinding) (LintFinding, bool) {
-	if r == nil || r.Inactive || r.Action != policy.Permit || r.Match.NotInitial || len(r.Match.Unresolved) > 0 {
+	if r == nil || r.Inactive || r.Action != policy.Permit || r.Match.NotInitial || len(r.Match.Unresolved) > 0 ||
+		r.Match.InIface != "" || r.Match.OutIface != "" || icmpOnly(&r.Match) {
+		// interface-scoped rules (loopback) and ICMP-only rules are not
+		// what a broad permit means
 		return LintFinding{}, false
 	}
 	src, dst := &r.Match.Src, &r.Match.Dst
@@ -321,6 +334,21 @@ func (l *configLinter) widest(a *policy.AddrMatch, fam policy.Family) string {
 		}
 	}
 	return ""
+}
+
+// icmpOnly reports whether a match only admits ICMP or ICMPv6.
+func icmpOnly(m *policy.Match) bool {
+	if m.Protocols == nil || len(*m.Protocols) == 0 {
+		return false
+	}
+	for _, r := range *m.Protocols {
+		for p := int(r.Lo); p <= int(r.Hi); p++ {
+			if !policy.IsICMP(uint8(p)) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func serviceText(m *policy.Match) string {
