@@ -316,7 +316,9 @@ func cachedParse(j job, forced *vendors.Vendor, ent cacheEntry, touching func(*F
 		vendorKey = forced.Name
 	}
 	fp := fingerprintOf(st)
-	if ent.blob != nil || ent.skipped {
+	// a file skipped while walking a directory must still fail when it is
+	// named explicitly, so a cached "skipped" is only reused for walks
+	if (ent.skipped && !j.explicit) || (!ent.skipped && ent.blob != nil) {
 		if ent.fp == fp && ent.vendor == vendorKey {
 			if ent.skipped {
 				return nil, true, ent, true, nil

@@ -42,3 +42,6 @@ if [ ! -f "$FLOWS" ]; then
 	awk 'BEGIN { srand(7); for (i = 0; i < 10000; i++) printf "tcp 10.%d.%d.%d -> 10.%d.%d.%d:%d\n", 1+int(rand()*4), int(rand()*256), 1+int(rand()*250), 1+int(rand()*4), 16+int(rand()*37), 1+int(rand()*250), (rand() < 0.5 ? 443 : 22) }' > "$FLOWS"
 fi
 measure "10,000 flows from a file, warm" "$FWPOL" search flow --from-file "$FLOWS" "${INV[@]}"
+
+# fwpol lint over the whole estate (exit 1 = findings exist, not a failure here)
+measure "lint whole estate, warm" sh -c "\"$FWPOL\" lint ${INV[*]} -o json >/dev/null; test \$? -le 1"

@@ -1,0 +1,546 @@
+package analysis
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"sort"
+	"sync"
+
+	"github.com/fwpol/fwpol/policy"
+	"github.com/fwpol/fwpol/search"
+)
+
+// DiffOptions tune Diff.
+type DiffOptions struct {
+	// RejectEqualsDeny treats deny and reject as the same verdict.
+	RejectEqualsDeny bool
+	// RegionLimit caps the regions listed per change (0 = 200).
+	RegionLimit int
+	// Workers bounds parallel filter diffs (0 = one per CPU).
+	Workers int
+}
+
+// Side is one filter of a pair: the config it is evaluated in and the filter.
+type Side struct {
+	Config *policy.Config
+	Filter *policy.Filter
+}
+
+// Pair is two filters to compare; Old or New is nil for a removed or an
+// added filter.
+type Pair struct {
+	Old, New *Side
+}
+
+// FlowJSON is a sample flow in the stable JSON shape of diff output.
+type FlowJSON struct {
+	Proto    string `json:"proto"`
+	Src      string `json:"src"`
+	Dst      string `json:"dst"`
+	SrcPort  uint16 `json:"sport,omitempty"`
+	DstPort  uint16 `json:"dport,omitempty"`
+	ICMPType *uint8 `json:"icmp_type,omitempty"`
+	ICMPCode *uint8 `json:"icmp_code,omitempty"`
+	// Text is the flow as `fwpol search flow` takes it.
+	Text string `json:"text"`
+}
+
+// FlowOf renders a flow for JSON.
+func FlowOf(f policy.Flow) FlowJSON {
+	out := FlowJSON{Proto: policy.ProtoName(f.Proto), Src: f.Src.String(), Dst: f.Dst.String(), Text: search.FormatFlow(&f)}
+	switch {
+	case policy.HasPorts(f.Proto):
+		out.SrcPort, out.DstPort = f.SrcPort, f.DstPort
+	case policy.IsICMP(f.Proto):
+		t, c := f.ICMPType, f.ICMPCode
+		out.ICMPType, out.ICMPCode = &t, &c
+	}
+	return out
+}
+
+// RegionJSON is one readable region of changed packets.
+type RegionJSON struct {
+	// Text is the region as one line ("tcp src 10.0.0.0/8 dst ... dport 80").
+	Text      string             `json:"text"`
+	Family    policy.Family      `json:"family"`
+	Protocols policy.Ranges      `json:"protocols,omitempty"`
+	Src       []string           `json:"src,omitempty"`
+	SrcExcept bool               `json:"src_except,omitempty"`
+	Dst       []string           `json:"dst,omitempty"`
+	DstExcept bool               `json:"dst_except,omitempty"`
+	SrcPorts  policy.Ranges      `json:"src_ports,omitempty"`
+	DstPorts  policy.Ranges      `json:"dst_ports,omitempty"`
+	ICMP      []policy.ICMPRange `json:"icmp,omitempty"`
+	Sample    FlowJSON           `json:"sample"`
+}
+
+func regionOf(r policy.Region) RegionJSON {
+	return RegionJSON{Text: r.String(), Family: r.Family, Protocols: r.Protocols, Src: r.Src, SrcExcept: r.SrcExcept,
+		Dst: r.Dst, DstExcept: r.DstExcept, SrcPorts: r.SrcPorts, DstPorts: r.DstPorts, ICMP: r.ICMP, Sample: FlowOf(r.Sample)}
+}
+
+// Change is one set of packets whose verdict changed, decided by the same
+// rule (or default) on each side.
+type Change struct {
+	Old policy.DiffSide `json:"old"`
+	New policy.DiffSide `json:"new"`
+	// Direction is "newly-permitted", "newly-blocked" or "other" (deny ↔ reject).
+	Direction string       `json:"direction"`
+	Regions   []RegionJSON `json:"regions"`
+	Truncated bool         `json:"truncated,omitempty"`
+	// Sample is one flow of the change: Config.Decide on it yields Old on
+	// the old side and New on the new side.
+	Sample FlowJSON    `json:"sample"`
+	Flow   policy.Flow `json:"-"`
+}
+
+// Cosmetic lists rule-level edits by rule name, whatever their effect on
+// verdicts (informational).
+type Cosmetic struct {
+	Added    []string `json:"added,omitempty"`
+	Removed  []string `json:"removed,omitempty"`
+	Moved    []string `json:"moved,omitempty"`
+	Modified []string `json:"modified,omitempty"`
+}
+
+// Empty reports whether no rule was edited.
+func (c *Cosmetic) Empty() bool {
+	return c == nil || len(c.Added)+len(c.Removed)+len(c.Moved)+len(c.Modified) == 0
+}
+
+// FilterReport is the diff of one pair of filters.
+type FilterReport struct {
+	Device string `json:"device"`
+	Filter string `json:"filter"`
+	// AgainstDevice/Against name the new side when it differs (--against).
+	AgainstDevice string `json:"against_device,omitempty"`
+	Against       string `json:"against,omitempty"`
+	Vendor        string `json:"vendor"`
+	OldFile       string `json:"old_file,omitempty"`
+	NewFile       string `json:"new_file,omitempty"`
+	// Status is "changed" (verdicts differ), "unchanged", "added" or "removed".
+	Status   string             `json:"status"`
+	Changes  []Change           `json:"changes"`
+	Summary  policy.DiffSummary `json:"summary"`
+	Cosmetic *Cosmetic          `json:"cosmetic,omitempty"`
+	// NewlyPermits: some packet is permitted by the new filter only (for an
+	// added filter: it permits something).
+	NewlyPermits bool `json:"newly_permits"`
+}
+
+// BindingChange is a binding (where a filter is applied) present on one side only.
+type BindingChange struct {
+	Device string `json:"device"`
+	// Change is "added" or "removed".
+	Change string `json:"change"`
+	policy.Binding
+}
+
+// DiffSummary counts over the whole report.
+type DiffSummary struct {
+	Filters        int `json:"filters"`
+	Changed        int `json:"changed"`
+	Added          int `json:"added"`
+	Removed        int `json:"removed"`
+	Unchanged      int `json:"unchanged"`
+	Cosmetic       int `json:"cosmetic"`
+	Regions        int `json:"regions"`
+	NewlyPermitted int `json:"newly_permitted"`
+	NewlyBlocked   int `json:"newly_blocked"`
+	Other          int `json:"other"`
+	BindingChanges int `json:"binding_changes"`
+}
+
+// DiffReport is the semantic diff of two estates (or two filters).
+type DiffReport struct {
+	Old      string          `json:"old"`
+	New      string          `json:"new"`
+	Filters  []FilterReport  `json:"filters"`
+	Bindings []BindingChange `json:"bindings,omitempty"`
+	Summary  DiffSummary     `json:"summary"`
+}
+
+// TrafficChanged reports whether any verdict changed, a filter was added or
+// removed, or a binding changed.
+func (r *DiffReport) TrafficChanged() bool {
+	return r.Summary.Changed+r.Summary.Added+r.Summary.Removed+r.Summary.BindingChanges > 0
+}
+
+// NewlyPermits reports whether any packet may now be permitted that was not:
+// a verdict changed to permit, an added filter permits something, or a
+// filter stopped being applied somewhere (removed interface, global or hook
+// bindings: what it blocked there now passes). Removing a zone-pair binding
+// blocks traffic (zone-based firewalls drop between zones without a policy),
+// so it does not count.
+func (r *DiffReport) NewlyPermits() bool {
+	for _, f := range r.Filters {
+		if f.NewlyPermits {
+			return true
+		}
+	}
+	for _, b := range r.Bindings {
+		if b.Change == "removed" && b.Kind != "zone-pair" {
+			return true
+		}
+	}
+	return false
+}
+
+type key struct{ device, filter string }
+
+// PairEstates pairs the entry filters of two estates by device and filter name.
+func PairEstates(oldCfgs, newCfgs []*policy.Config) []Pair {
+	index := func(cfgs []*policy.Config) (map[key]*Side, []key) {
+		m := map[key]*Side{}
+		var order []key
+		for _, c := range cfgs {
+			for _, f := range c.Filters {
+				if !f.Entry {
+					continue
+				}
+				k := key{c.Device, f.Name}
+				if _, dup := m[k]; dup {
+					continue
+				}
+				m[k] = &Side{c, f}
+				order = append(order, k)
+			}
+		}
+		return m, order
+	}
+	om, oorder := index(oldCfgs)
+	nm, norder := index(newCfgs)
+	var pairs []Pair
+	for _, k := range oorder {
+		pairs = append(pairs, Pair{Old: om[k], New: nm[k]})
+	}
+	for _, k := range norder {
+		if om[k] == nil {
+			pairs = append(pairs, Pair{New: nm[k]})
+		}
+	}
+	sort.SliceStable(pairs, func(i, j int) bool {
+		a, b := pairKey(pairs[i]), pairKey(pairs[j])
+		if a.device != b.device {
+			return a.device < b.device
+		}
+		return a.filter < b.filter
+	})
+	return pairs
+}
+
+func pairKey(p Pair) key {
+	s := p.Old
+	if s == nil {
+		s = p.New
+	}
+	return key{s.Config.Device, s.Filter.Name}
+}
+
+// DiffBindings lists bindings present on one side only, per device.
+func DiffBindings(oldCfgs, newCfgs []*policy.Config) []BindingChange {
+	type bkey struct {
+		device, filter, kind, target, dir string
+	}
+	collect := func(cfgs []*policy.Config) (map[bkey]policy.Binding, map[string]bool) {
+		m := map[bkey]policy.Binding{}
+		devs := map[string]bool{}
+		for _, c := range cfgs {
+			devs[c.Device] = true
+			for _, b := range c.Bindings {
+				m[bkey{c.Device, b.Filter, b.Kind, b.Target, b.Direction}] = b
+			}
+		}
+		return m, devs
+	}
+	om, odev := collect(oldCfgs)
+	nm, ndev := collect(newCfgs)
+	var out []BindingChange
+	for k, b := range om {
+		// a removed device is reported through its removed filters
+		if _, ok := nm[k]; !ok && ndev[k.device] {
+			out = append(out, BindingChange{Device: k.device, Change: "removed", Binding: b})
+		}
+	}
+	for k, b := range nm {
+		if _, ok := om[k]; !ok && odev[k.device] {
+			out = append(out, BindingChange{Device: k.device, Change: "added", Binding: b})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Device != b.Device {
+			return a.Device < b.Device
+		}
+		if a.Filter != b.Filter {
+			return a.Filter < b.Filter
+		}
+		if a.Target != b.Target {
+			return a.Target < b.Target
+		}
+		return a.Change < b.Change
+	})
+	return out
+}
+
+// Diff compares every pair (in parallel) and summarizes.
+func Diff(pairs []Pair, bindings []BindingChange, opt DiffOptions) *DiffReport {
+	if opt.RegionLimit <= 0 {
+		opt.RegionLimit = 200
+	}
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	reports := make([]FilterReport, len(pairs))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				reports[i] = DiffPair(pairs[i], opt)
+			}
+		}()
+	}
+	for i := range pairs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	rep := &DiffReport{Filters: reports, Bindings: bindings}
+	s := &rep.Summary
+	for _, r := range reports {
+		s.Filters++
+		switch r.Status {
+		case "changed":
+			s.Changed++
+		case "added":
+			s.Added++
+		case "removed":
+			s.Removed++
+		default:
+			s.Unchanged++
+		}
+		if !r.Cosmetic.Empty() {
+			s.Cosmetic++
+		}
+		s.Regions += r.Summary.Regions
+		s.NewlyPermitted += r.Summary.NewlyPermitted
+		s.NewlyBlocked += r.Summary.NewlyBlocked
+		s.Other += r.Summary.Other
+	}
+	s.BindingChanges = len(bindings)
+	return rep
+}
+
+// DiffPair compares one pair of filters.
+func DiffPair(p Pair, opt DiffOptions) FilterReport {
+	var r FilterReport
+	switch {
+	case p.Old == nil:
+		r = FilterReport{Device: p.New.Config.Device, Filter: p.New.Filter.Name, Vendor: p.New.Config.Vendor,
+			NewFile: p.New.Config.File, Status: "added", Changes: []Change{}}
+		r.NewlyPermits = permitsAnything(p.New)
+		return r
+	case p.New == nil:
+		return FilterReport{Device: p.Old.Config.Device, Filter: p.Old.Filter.Name, Vendor: p.Old.Config.Vendor,
+			OldFile: p.Old.Config.File, Status: "removed", Changes: []Change{}}
+	}
+	r = FilterReport{Device: p.Old.Config.Device, Filter: p.Old.Filter.Name, Vendor: p.Old.Config.Vendor,
+		OldFile: p.Old.Config.File, NewFile: p.New.Config.File, Status: "unchanged", Changes: []Change{}}
+	if p.New.Config.Device != r.Device {
+		r.AgainstDevice = p.New.Config.Device
+	}
+	if p.New.Filter.Name != r.Filter {
+		r.Against = p.New.Filter.Name
+	}
+	if p.New.Config.Vendor != r.Vendor {
+		r.Vendor += "/" + p.New.Config.Vendor
+	}
+	r.Cosmetic = cosmetic(p.Old.Filter, p.New.Filter)
+	if r.Cosmetic.Empty() {
+		r.Cosmetic = nil
+	}
+	if Fingerprint(p.Old.Config, p.Old.Filter) == Fingerprint(p.New.Config, p.New.Filter) {
+		return r // same rules, same jump targets: the same verdicts
+	}
+	d := policy.DiffFiltersWith(p.Old.Config, p.Old.Filter, p.New.Config, p.New.Filter,
+		policy.DiffOptions{RejectEqualsDeny: opt.RejectEqualsDeny, RegionLimit: opt.RegionLimit})
+	if len(d.Changes) == 0 {
+		return r
+	}
+	r.Status = "changed"
+	r.Summary = d.Summary
+	r.NewlyPermits = d.NewlyPermits()
+	for _, c := range d.Changes {
+		ch := Change{Old: c.Old, New: c.New, Truncated: c.Truncated, Sample: FlowOf(c.Sample), Flow: c.Sample}
+		switch {
+		case c.New.Action == policy.Permit:
+			ch.Direction = "newly-permitted"
+		case c.Old.Action == policy.Permit:
+			ch.Direction = "newly-blocked"
+		default:
+			ch.Direction = "other"
+		}
+		ch.Regions = make([]RegionJSON, len(c.Regions))
+		for i, rg := range c.Regions {
+			ch.Regions[i] = regionOf(rg)
+		}
+		r.Changes = append(r.Changes, ch)
+	}
+	return r
+}
+
+// permitsAnything reports whether an (added) filter permits some packet.
+func permitsAnything(s *Side) bool {
+	m := policy.NewManager(1 << 12)
+	dm := m.Decisions(s.Config, s.Filter)
+	return !dm.Verdicts()[policy.Permit].IsEmpty()
+}
+
+// Fingerprint hashes what decides a filter's verdicts: its family, default,
+// and every rule's action, target and match (not names or positions), and
+// the same for every filter it jumps or goes to.
+func Fingerprint(c *policy.Config, f *policy.Filter) [32]byte {
+	h := sha256.New()
+	seen := map[*policy.Filter]bool{}
+	var walk func(f *policy.Filter)
+	var buf [8]byte
+	walk = func(f *policy.Filter) {
+		if f == nil || seen[f] {
+			return
+		}
+		seen[f] = true
+		fmt.Fprintf(h, "F%s|%d|%d|%d|%d\n", f.Name, f.Family, f.Default, boolInt(f.Entry), len(f.Rules))
+		for _, r := range f.Rules {
+			if r == nil {
+				h.Write([]byte("nil\n"))
+				continue
+			}
+			binary.LittleEndian.PutUint64(buf[:], uint64(r.Action)|uint64(boolInt(r.Inactive))<<8)
+			h.Write(buf[:])
+			h.Write([]byte(r.Target))
+			b, _ := json.Marshal(&r.Match)
+			h.Write(b)
+			h.Write([]byte{'\n'})
+		}
+		for _, r := range f.Rules {
+			if r != nil && (r.Action == policy.Jump || r.Action == policy.Goto) && c != nil {
+				walk(c.Filter(r.Target))
+			}
+		}
+	}
+	walk(f)
+	var out [32]byte
+	copy(out[:], h.Sum(nil))
+	return out
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// ruleKey is a rule's content without name and position.
+func ruleKey(r *policy.Rule) string {
+	b, _ := json.Marshal(&r.Match)
+	return fmt.Sprintf("%d|%s|%v|%s", r.Action, r.Target, r.Inactive, b)
+}
+
+// cosmetic lists rules added, removed, moved (relative order changed) and
+// modified (same name, different content) between two filters, by name.
+func cosmetic(a, b *policy.Filter) *Cosmetic {
+	c := &Cosmetic{}
+	posA := map[string]int{}
+	for i, r := range a.Rules {
+		if r != nil {
+			if _, dup := posA[r.Name]; !dup {
+				posA[r.Name] = i
+			}
+		}
+	}
+	inB := map[string]bool{}
+	var common []int // positions in a of rules also in b, in b's order
+	var commonNames []string
+	for _, r := range b.Rules {
+		if r == nil || inB[r.Name] {
+			continue
+		}
+		inB[r.Name] = true
+		i, ok := posA[r.Name]
+		if !ok {
+			c.Added = append(c.Added, r.Name)
+			continue
+		}
+		common = append(common, i)
+		commonNames = append(commonNames, r.Name)
+		if ruleKey(a.Rules[i]) != ruleKey(r) {
+			c.Modified = append(c.Modified, r.Name)
+		}
+	}
+	for _, r := range a.Rules {
+		if r != nil && !inB[r.Name] {
+			c.Removed = append(c.Removed, r.Name)
+			inB[r.Name] = true // report duplicates once
+		}
+	}
+	// Moved: common rules outside a longest increasing subsequence of
+	// their old positions (the fewest rules whose move explains the order).
+	keep := lis(common)
+	for k, name := range commonNames {
+		if !keep[k] {
+			c.Moved = append(c.Moved, name)
+		}
+	}
+	return c
+}
+
+// lis marks the members of one longest strictly increasing subsequence.
+func lis(xs []int) []bool {
+	n := len(xs)
+	keep := make([]bool, n)
+	if n == 0 {
+		return keep
+	}
+	tails := []int{} // indexes into xs
+	prev := make([]int, n)
+	for i, x := range xs {
+		j := sort.Search(len(tails), func(k int) bool { return xs[tails[k]] >= x })
+		if j > 0 {
+			prev[i] = tails[j-1]
+		} else {
+			prev[i] = -1
+		}
+		if j == len(tails) {
+			tails = append(tails, i)
+		} else {
+			tails[j] = i
+		}
+	}
+	for i := tails[len(tails)-1]; i >= 0; i = prev[i] {
+		keep[i] = true
+	}
+	return keep
+}
+
+// FindFilter returns the filters named name (entry filters or not) in cfgs,
+// on device when it is not empty.
+func FindFilter(cfgs []*policy.Config, device, name string) []*Side {
+	var out []*Side
+	for _, c := range cfgs {
+		if device != "" && c.Device != device {
+			continue
+		}
+		if f := c.Filter(name); f != nil {
+			out = append(out, &Side{c, f})
+		}
+	}
+	return out
+}

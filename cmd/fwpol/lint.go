@@ -1,0 +1,184 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fwpol/fwpol/analysis"
+)
+
+type lintOptions struct {
+	io            *IOStreams
+	estate        estateFlags
+	failOn        string
+	minSeverity   string
+	maxSrcPrefix  int
+	maxSrcPrefix6 int
+	output        *outputFlag
+}
+
+func newLintCmd(ios *IOStreams) *cobra.Command {
+	opts := &lintOptions{io: ios, output: newOutputFlag("table", "table", "json", "sarif", "github")}
+	cmd := &cobra.Command{
+		Use:   "lint [PATH...]",
+		Short: "Find shadowed, redundant, empty and overly broad rules, undefined and unused objects",
+		Long: `Check every filter of the configs exactly over the packet space.
+
+Checks and severities (error > warning > note):
+  shadowed-conflict  error    earlier rules decide every packet of the rule, some with another verdict
+  shadowed           warning  ... all with the rule's own verdict, for a permit rule (note for deny/reject)
+  redundant          note     removing the rule changes no verdict (e.g. a deny before the implicit deny)
+  empty              warning  the rule matches nothing (empty group, contradiction, unresolved reference)
+  undefined          error    a name is used but never defined
+  unused-object      note     an object no rule (or used object) references
+  unused-filter      note     a chain never jumped to; a filter never bound (when the device has bindings)
+  permit-any-any     warning  a permit from any source to any destination
+  broad-source       warning  a permit whose source holds a network wider than --max-src-prefix
+
+Exit codes: 0 no finding at or above --fail-on, 1 such findings, 2 errors.`,
+		Example: `  fwpol lint configs/
+  fwpol lint --inventory fwpol.yaml --site dc1 --fail-on warning
+  fwpol lint -o sarif configs/ > fwpol.sarif
+  fwpol lint -o github configs/      # annotations in GitHub Actions`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			failAt, err := severityFlag("--fail-on", opts.failOn, true)
+			if err != nil {
+				return err
+			}
+			minSev, err := severityFlag("--severity", opts.minSeverity, false)
+			if err != nil {
+				return err
+			}
+			est, err := opts.estate.load(args)
+			if err != nil {
+				return err
+			}
+			all := analysis.Lint(est.Configs, analysis.LintOptions{MaxSrcPrefix: prefixOpt(opts.maxSrcPrefix), MaxSrcPrefix6: prefixOpt(opts.maxSrcPrefix6)})
+			shown := all[:0:0]
+			for _, f := range all {
+				if f.Severity >= minSev {
+					shown = append(shown, f)
+				}
+			}
+			switch opts.output.value {
+			case "json":
+				err = writeJSON(ios.Out, lintJSON{Findings: nonNil(shown), Summary: summarize(shown, len(est.Configs))})
+			case "sarif":
+				err = writeJSON(ios.Out, analysis.SARIF(shown))
+			case "github":
+				err = analysis.WriteGitHub(ios.Out, shown)
+			default:
+				err = printLint(ios, shown, len(est.Configs))
+			}
+			if err != nil {
+				return err
+			}
+			if failAt > 0 {
+				for _, f := range all {
+					if f.Severity >= failAt {
+						return exitCodeError{1}
+					}
+				}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.failOn, "fail-on", "error", "exit 1 when a finding at or above this severity exists: error|warning|note|never")
+	f.StringVar(&opts.minSeverity, "severity", "note", "list findings at or above this severity: error|warning|note")
+	f.IntVar(&opts.maxSrcPrefix, "max-src-prefix", 8, "broad-source: flag permit sources wider than this IPv4 prefix length (-1 disables)")
+	f.IntVar(&opts.maxSrcPrefix6, "max-src-prefix6", 32, "broad-source: the same for IPv6 (-1 disables)")
+	opts.estate.register(f)
+	f.VarP(opts.output, "output", "o", "output format: table|json|sarif|github")
+	return cmd
+}
+
+// prefixOpt maps the flag to LintOptions (0 there means the default).
+func prefixOpt(v int) int {
+	if v <= 0 {
+		return -1
+	}
+	return v
+}
+
+func severityFlag(flag, v string, allowNever bool) (analysis.Severity, error) {
+	if allowNever && v == "never" {
+		return 0, nil
+	}
+	s, err := analysis.ParseSeverity(v)
+	if err != nil {
+		return 0, usageErrorf("%s: %v", flag, err)
+	}
+	return s, nil
+}
+
+type lintSummary struct {
+	Configs  int            `json:"configs"`
+	Findings int            `json:"findings"`
+	Error    int            `json:"error"`
+	Warning  int            `json:"warning"`
+	Note     int            `json:"note"`
+	ByCheck  map[string]int `json:"by_check"`
+}
+
+type lintJSON struct {
+	Findings []analysis.LintFinding `json:"findings"`
+	Summary  lintSummary            `json:"summary"`
+}
+
+func nonNil(fs []analysis.LintFinding) []analysis.LintFinding {
+	if fs == nil {
+		return []analysis.LintFinding{}
+	}
+	return fs
+}
+
+func summarize(fs []analysis.LintFinding, configs int) lintSummary {
+	s := lintSummary{Configs: configs, Findings: len(fs), ByCheck: map[string]int{}}
+	for _, f := range fs {
+		s.ByCheck[f.Check]++
+		switch f.Severity {
+		case analysis.SevError:
+			s.Error++
+		case analysis.SevWarning:
+			s.Warning++
+		default:
+			s.Note++
+		}
+	}
+	return s
+}
+
+func printLint(ios *IOStreams, fs []analysis.LintFinding, configs int) error {
+	w := ios.Out
+	if len(fs) == 0 {
+		fmt.Fprintf(w, "no findings in %d configs\n", configs)
+		return nil
+	}
+	t := newTable(w, "SEVERITY", "CHECK", "LOCATION", "DEVICE", "FILTER", "RULE", "MESSAGE")
+	for _, f := range fs {
+		loc := f.File
+		if f.Line > 0 {
+			loc = fmt.Sprintf("%s:%d", f.File, f.Line)
+		}
+		what := f.Rule
+		if what == "" {
+			what = f.Object
+		}
+		t.row(f.Severity, f.Check, loc, f.Device, dash(f.Filter), dash(what), strings.ReplaceAll(f.Message, "\n", " "))
+	}
+	if err := t.flush(); err != nil {
+		return err
+	}
+	s := summarize(fs, configs)
+	var checks []string
+	for c, n := range s.ByCheck {
+		checks = append(checks, fmt.Sprintf("%s %d", c, n))
+	}
+	sort.Strings(checks)
+	fmt.Fprintf(w, "\n%d findings in %d configs: %d errors, %d warnings, %d notes (%s)\n", s.Findings, configs, s.Error, s.Warning, s.Note, strings.Join(checks, ", "))
+	return nil
+}
