@@ -243,6 +243,13 @@ func Detect(data []byte) int {
 			continue
 		}
 		t := bytes.TrimSpace(line)
+		// a whole stanza on one line: "firewall { family inet { ... } }"
+		if len(t) > 0 && line[0] != ' ' && line[0] != '\t' {
+			if sp := bytes.Index(t, []byte(" {")); sp > 0 && topLevel[string(bytes.TrimPrefix(t[:sp], []byte("inactive: ")))] && t[len(t)-1] == '}' {
+				hier++
+				continue
+			}
+		}
 		if len(t) < 3 || t[len(t)-1] != '{' {
 			continue
 		}
