@@ -8,7 +8,7 @@ FWPOL=${FWPOL:-bin/fwpol}
 EST=${EST:-out/bench-estate}
 export FWPOL_CACHE_DIR=out/bench-cache
 
-if [ ! -f "$EST/fwpol.yaml" ]; then
+if [ ! -f "$EST/fwpol.yaml" ] || [ ! -f "$EST/intents.yaml" ]; then
 	rm -rf "$EST"
 	"$FWPOL" dev gen-estate --size large "$EST"
 fi
@@ -45,3 +45,4 @@ measure "10,000 flows from a file, warm" "$FWPOL" search flow --from-file "$FLOW
 
 # fwpol lint over the whole estate (exit 1 = findings exist, not a failure here)
 measure "lint whole estate, warm" sh -c "\"$FWPOL\" lint ${INV[*]} -o json >/dev/null; test \$? -le 1"
+measure "verify, 200 intents, warm" "$FWPOL" verify "${INV[@]}" -o json

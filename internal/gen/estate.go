@@ -21,13 +21,15 @@ type Spec struct {
 	CoreEntries int
 	// FirewallEntries is the number of ACL lines per ASA.
 	FirewallEntries int
+	// Intents is the number of standing intents written to intents.yaml.
+	Intents int
 }
 
 // Demo is a small estate a newcomer can read (a few thousand lines).
-var Demo = Spec{Seed: 1, Hosts: 40, EdgeTerms: 40, CoreEntries: 40, FirewallEntries: 60}
+var Demo = Spec{Seed: 1, Hosts: 40, EdgeTerms: 40, CoreEntries: 40, FirewallEntries: 60, Intents: 4}
 
 // Large is the 850K-line, 37K-host estate of the performance targets.
-var Large = Spec{Seed: 1, Hosts: 37200, EdgeTerms: 3500, CoreEntries: 2500, FirewallEntries: 5000}
+var Large = Spec{Seed: 1, Hosts: 37200, EdgeTerms: 3500, CoreEntries: 2500, FirewallEntries: 5000, Intents: 200}
 
 // Sites are the four data centers; each owns a 10.N.0.0/16 and a v6 /48.
 var Sites = []struct {
@@ -133,6 +135,11 @@ func Write(root string, s Spec) (Stats, error) {
 	}
 	w.file("fwpol.yaml", func(p func(string, ...any)) { inv.write(p) })
 	st.Lines -= inv.lines
+	if s.Intents > 0 {
+		lines := 0
+		w.file("intents.yaml", func(p func(string, ...any)) { lines = intents(p, s.Intents) })
+		st.Lines -= lines
+	}
 	return *st, w.err
 }
 
@@ -230,4 +237,27 @@ func netmaskOf(cidr string) string {
 	}
 	m := ^uint32(0) << (32 - bits)
 	return fmt.Sprintf("%d.%d.%d.%d %d.%d.%d.%d", o[0], o[1], o[2], o[3], m>>24, m>>16&255, m>>8&255, m&255)
+}
+
+// intents writes n standing intents cycling through the kinds a team keeps:
+// no telnet on network devices, management SSH to each site's edges,
+// partners never reaching databases, hosts serving HTTPS to their site.
+func intents(p func(string, ...any), n int) int {
+	lines := 1
+	p("intents:")
+	for i := 0; i < n; i++ {
+		site := Sites[i%len(Sites)]
+		switch i % 4 {
+		case 0:
+			p("  - name: no-telnet-%d\n    owner: secops\n    reason: telnet is cleartext\n    scope: {roles: [edge, core, firewall]}\n    match: {protocol: tcp, dport: 23}\n    expect: deny", i)
+		case 1:
+			p("  - name: mgmt-ssh-%s-%d\n    owner: netops\n    scope: {sites: [%s], roles: [edge]}\n    match: {protocol: tcp, src: 10.%d.255.0/24, dport: 22}\n    expect: permit", site.Name, i, site.Name, site.Octet)
+		case 2:
+			p("  - name: partner-no-db-%d\n    owner: dba\n    match: {protocol: tcp, src: protected, dport: [5432, 3306]}\n    expect: deny", i)
+		default:
+			p("  - name: hosts-serve-https-%s-%d\n    owner: web\n    scope: {sites: [%s], roles: [host]}\n    match: {protocol: tcp, src: site:%s, dport: 443}\n    expect: reachable", site.Name, i, site.Name, site.Name)
+		}
+		lines += 5
+	}
+	return lines
 }
