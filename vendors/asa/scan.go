@@ -296,6 +296,8 @@ func (p *state) topLine(line string, num int) error {
 			p.cfg.Warnf(p.pos(num, 1), "pre-9.0 \"ipv6 access-list\" entries are not parsed")
 		}
 		return nil
+	case strings.HasPrefix(line, "no access-list "), strings.HasPrefix(line, "no object-group "):
+		return p.scanNo(line, num)
 	case strings.HasPrefix(line, "access-group "):
 		p.agroups = append(p.agroups, agLine{line, num})
 		return nil
@@ -426,6 +428,108 @@ func (p *state) scanObject(ts []tok, num int) error {
 	return nil
 }
 
+// noGroupLine removes one entry of a network object-group ("no
+// network-object host A", "no network-object A M", "no network-object
+// object X", "no group-object X"): the first entry equal to it, as the
+// ASA matches the entry as typed (an absent entry changes nothing).
+func (p *state) noGroupLine(d *objDef, ts []tok, num int) error {
+	switch ts[0].s {
+	case "network-object":
+		if len(ts) >= 3 && ts[1].s == "object" {
+			d.removeRef(ts[2].s, false)
+			return nil
+		}
+		e, i, err := p.parseNetSpec(ts, 1, num)
+		if err != nil {
+			return err
+		}
+		if i < len(ts) {
+			return p.errf(num, ts[i], "no network-object: unexpected %q", ts[i].s)
+		}
+		for k, x := range d.nets {
+			if x == e {
+				d.nets = append(d.nets[:k], d.nets[k+1:]...)
+				break
+			}
+		}
+	case "group-object":
+		if len(ts) >= 2 {
+			d.removeRef(ts[1].s, true)
+		}
+	}
+	return nil
+}
+
+func (d *objDef) removeRef(name string, group bool) {
+	for k, r := range d.refs {
+		if r.name == name && r.group == group {
+			d.refs = append(d.refs[:k], d.refs[k+1:]...)
+			return
+		}
+	}
+}
+
+// scanNo handles the deletions fwpol models: "no access-list NAME [line
+// N] ENTRY" removes that entry (matched word for word), "no object-group
+// TYPE NAME" the group.
+func (p *state) scanNo(line string, num int) error {
+	ts := split(line, p.toks)
+	p.toks = ts
+	if len(ts) < 3 {
+		return nil
+	}
+	switch ts[1].s {
+	case "access-list":
+		d := p.acls[ts[2].s]
+		if d == nil || len(ts) < 4 {
+			return nil
+		}
+		want := entryWords(ts[2:])
+		for k, l := range d.lines {
+			if entryWords(split(l.text, nil)[1:]) == want {
+				d.lines = append(d.lines[:k], d.lines[k+1:]...)
+				break
+			}
+		}
+	case "object-group":
+		i := 2
+		if ts[i].s == "group" {
+			i++
+		}
+		if i+1 >= len(ts) {
+			return nil
+		}
+		name := ts[i+1].s
+		d := p.groups[name]
+		if d == nil {
+			return nil
+		}
+		delete(p.groups, name)
+		for k, o := range p.cfg.Objects {
+			if o == d.obj {
+				p.cfg.Objects = append(p.cfg.Objects[:k], p.cfg.Objects[k+1:]...)
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// entryWords is an access-list entry "NAME [line N] ..." as words without
+// the line number.
+func entryWords(ts []tok) string {
+	var b strings.Builder
+	for i := 0; i < len(ts); i++ {
+		if i == 1 && ts[i].s == "line" && i+1 < len(ts) {
+			i++
+			continue
+		}
+		b.WriteString(ts[i].s)
+		b.WriteByte(' ')
+	}
+	return b.String()
+}
+
 func (p *state) scanObjectGroup(ts []tok, num int) error {
 	i := 1
 	// Batfish's test configs write "object-group group network NAME".
@@ -545,6 +649,9 @@ func (p *state) objLine(ts []tok, num int) error {
 		}
 		d.alts = []svcAlt{alt}
 	case okNetGroup:
+		if ts[0].s == "no" && len(ts) >= 2 {
+			return p.noGroupLine(d, ts[1:], num)
+		}
 		switch ts[0].s {
 		case "network-object":
 			if len(ts) >= 3 && ts[1].s == "object" {
