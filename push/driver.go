@@ -173,11 +173,18 @@ func (d *device) verify(text, sets string) error {
 
 // restored checks that a config fetched after a rollback decides as before.
 func (d *device) restored(text, sets string) error {
-	cfg, _, err := d.parse(text, sets)
+	cfg, extra, err := d.parse(text, sets)
 	if err != nil {
 		return err
 	}
-	return sameDecisions(d.pre, cfg, d.p.Spec.Filters)
+	if err := sameDecisions(d.pre, cfg, d.p.Spec.Filters); err != nil {
+		return err
+	}
+	// the block objects are back too: the same change is needed again
+	if cmds, err := d.render(cfg, extra); err != nil || !slices.Equal(cmds, d.p.Commands) {
+		return fmt.Errorf("the device does not need the planned change again after the rollback (block objects left behind)")
+	}
+	return nil
 }
 
 // sameDecisions diffs each named filter of want against got.

@@ -54,7 +54,10 @@ func Inverse(vendor, pre string, cmds []string) []string {
 				}
 			default: // a mode line: enter (or create) an object
 				head = c
-				if _, ok := sections[c]; !ok && !created[c] {
+				// only objects the change created go as a whole: an ACL
+				// mode line may name a numbered list ("access-list 101"
+				// lines), which "no ip access-list ..." would delete
+				if _, ok := sections[c]; !ok && !created[c] && strings.HasPrefix(c, "object-group ") {
 					created[c] = true
 					dropNew = append(dropNew, "no "+c)
 				}

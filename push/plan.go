@@ -191,7 +191,8 @@ func Intended(cfg *policy.Config, spec vendors.BlockSpec) *policy.Config {
 			nf.Rules = append(nf.Rules, &policy.Rule{Name: spec.Name, Action: policy.Deny,
 				Match: policy.Match{Src: policy.AddrMatch{Set: spec.Src}, Dst: policy.AnyAddr()}})
 		}
-		if spec.Dst != nil && !spec.Dst.IsEmpty() {
+		// standard ACLs match the source only: they get no destination block
+		if spec.Dst != nil && !spec.Dst.IsEmpty() && f.Meta["type"] != "standard" {
 			nf.Rules = append(nf.Rules, &policy.Rule{Name: spec.Name + "-DST", Action: policy.Deny,
 				Match: policy.Match{Src: policy.AnyAddr(), Dst: policy.AddrMatch{Set: spec.Dst}}})
 		}

@@ -53,6 +53,9 @@ func (s *session) cisco(raw string) (string, bool) {
 		drop := d.fault.DropOnCommit && len(s.lines) > 0
 		if len(s.lines) > 0 {
 			d.commits++
+			if d.fault.StoreWrong {
+				d.fault.StoreWrong = false // once: the rollback session stores right
+			}
 		}
 		d.mu.Unlock()
 		s.mode = ""

@@ -37,8 +37,9 @@ type Fault struct {
 	Reject string
 	// Delay is added before every answer.
 	Delay time.Duration
-	// StoreWrong makes the device silently drop the last line of every
-	// change (so the running config does not verify).
+	// StoreWrong makes the device silently drop the last line of the next
+	// change (so the running config does not verify); later changes (the
+	// rollback) are stored right.
 	StoreWrong bool
 	// RefuseConnections makes the first N connection attempts fail.
 	RefuseConnections int

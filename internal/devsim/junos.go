@@ -162,6 +162,7 @@ func (d *Device) commitLocked(text string) {
 		lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
 		if len(lines) > len(strings.Split(strings.TrimRight(d.running, "\n"), "\n")) {
 			text = strings.Join(lines[:len(lines)-1], "\n") + "\n"
+			d.fault.StoreWrong = false // once: the rollback commits right
 		}
 	}
 	d.history = append([]string{d.running}, d.history...)
