@@ -13,6 +13,7 @@ import (
 
 	"github.com/fwpol/fwpol/blocklist"
 	"github.com/fwpol/fwpol/policy"
+	"github.com/fwpol/fwpol/search"
 	"github.com/fwpol/fwpol/vendors"
 	"github.com/fwpol/fwpol/vendors/registry"
 )
@@ -200,8 +201,8 @@ func sameDecisions(want, got *policy.Config, filters []string) error {
 		diff := policy.DiffFiltersWith(want, a, got, b, policy.DiffOptions{RegionLimit: 1})
 		if len(diff.Changes) > 0 {
 			c := diff.Changes[0]
-			return fmt.Errorf("filter %s decides differently than intended: %d changes, e.g. %v: want %s, device %s",
-				name, len(diff.Changes), c.Sample, c.Old, c.New)
+			return fmt.Errorf("filter %s decides differently than intended: %d changes, e.g. %s: want %s, device %s",
+				name, len(diff.Changes), search.FormatFlow(&c.Sample), c.Old, c.New)
 		}
 	}
 	return nil

@@ -59,6 +59,7 @@ normalized policy model and answers questions about them with exact IP-range mat
 	root.AddCommand(newParseCmd(ios), newSearchCmd(ios), newNetdbCmd(ios), newDevCmd(ios), newVerifyCmd(ios))
 	root.AddCommand(newConvertCmd(ios))
 	root.AddCommand(newBlockCmd(ios))
+	root.AddCommand(newPlanCmd(ios), newPushCmd(ios))
 	return root
 }
 
