@@ -41,6 +41,9 @@ type SSHOptions struct {
 	Backoff time.Duration
 	// Timeout is the default connect/command timeout (30s).
 	Timeout time.Duration
+	// Dial, when set, opens the TCP connection (a jump host, a network
+	// namespace in tests); default net.Dialer.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // hostKeyMu serializes known_hosts writes within the process; a file lock
@@ -74,7 +77,7 @@ func Dial(ctx context.Context, t Target, o SSHOptions) (*ssh.Client, int, error)
 	}
 	var last error
 	for attempt := 1; ; attempt++ {
-		c, err := dialOnce(ctx, t, cfg)
+		c, err := dialOnce(ctx, t, cfg, o.Dial)
 		if err == nil {
 			return c, attempt, nil
 		}
@@ -92,9 +95,14 @@ func Dial(ctx context.Context, t Target, o SSHOptions) (*ssh.Client, int, error)
 	}
 }
 
-func dialOnce(ctx context.Context, t Target, cfg *ssh.ClientConfig) (*ssh.Client, error) {
-	d := net.Dialer{Timeout: t.Timeout}
-	conn, err := d.DialContext(ctx, "tcp", t.Addr)
+func dialOnce(ctx context.Context, t Target, cfg *ssh.ClientConfig, dial func(ctx context.Context, network, addr string) (net.Conn, error)) (*ssh.Client, error) {
+	if dial == nil {
+		d := net.Dialer{Timeout: t.Timeout}
+		dial = d.DialContext
+	}
+	dctx, cancel := context.WithTimeout(ctx, t.Timeout)
+	conn, err := dial(dctx, "tcp", t.Addr)
+	cancel()
 	if err != nil {
 		return nil, err
 	}
