@@ -291,6 +291,14 @@ func (d *device) junos(sh *shell) {
 	if err != nil {
 		d.res.Verification = err.Error()
 		d.fail("verification failed: %v", err)
+		// the commit-confirmed timer may have rolled back already: then
+		// "rollback 1" would bring the change back
+		if now, err := sh.run("run show configuration | display set | no-more"); err == nil && d.restored(now, "") == nil {
+			d.res.Error += " (the device had already rolled back: commit confirmed expired)"
+			d.rolledBack(nil)
+			sh.run(dl.Exit[0])
+			return
+		}
 		d.res.Rollback = dl.Rollback
 		for _, cmd := range dl.Rollback {
 			if out, err := sh.run(cmd); err != nil || junosErr.MatchString(out) {

@@ -104,6 +104,7 @@ func TestPushAppliesVerifiesAndLogs(t *testing.T) {
 func TestJunosDroppedConnectionMidCommitRollsBackByItself(t *testing.T) {
 	l := newLab(t, threeVendors[:1])
 	d := l.devs["edge1"]
+	d.ConfirmUnit = 200 * time.Millisecond
 	d.SetFault(devsim.Fault{DropOnCommit: true})
 	s := l.push(l.opts())
 	r := result(t, s, "edge1")

@@ -65,7 +65,6 @@ func newLab(t testing.TB, devs []simDev) *lab {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d.ConfirmUnit = 200 * time.Millisecond
 		l.devs[sd.name] = d
 		l.cfgs[sd.name] = string(text)
 		os.WriteFile(filepath.Join(dir, sd.name+".cfg"), text, 0o644)
