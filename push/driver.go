@@ -190,6 +190,7 @@ func (d *device) restored(text, sets string) error {
 
 // sameDecisions diffs each named filter of want against got.
 func sameDecisions(want, got *policy.Config, filters []string) error {
+	var m *policy.Manager
 	for _, name := range filters {
 		a, b := want.Filter(name), got.Filter(name)
 		if b == nil {
@@ -198,7 +199,10 @@ func sameDecisions(want, got *policy.Config, filters []string) error {
 		if a == nil {
 			continue
 		}
-		diff := policy.DiffFiltersWith(want, a, got, b, policy.DiffOptions{RegionLimit: 1})
+		if m == nil {
+			m = policy.NewManager(1 << 16)
+		}
+		diff := m.DiffFilters(want, a, got, b, policy.DiffOptions{RegionLimit: 1})
 		if len(diff.Changes) > 0 {
 			c := diff.Changes[0]
 			return fmt.Errorf("filter %s decides differently than intended: %d changes, e.g. %s: want %s, device %s",

@@ -32,11 +32,11 @@ type DevicePlan struct {
 	// (iptables: the device's ipsets); Spec is what the device must enforce;
 	// Intended is Config with every bound filter as it must decide after
 	// the change.
-	Config   *policy.Config    `json:"-"`
-	Extra    []*policy.Object  `json:"-"`
-	Spec     vendors.BlockSpec `json:"-"`
-	Intended *policy.Config    `json:"-"`
-	Device   *netdb.Device     `json:"-"`
+	Config    *policy.Config    `json:"-"`
+	Extra     []*policy.Object  `json:"-"`
+	Spec      vendors.BlockSpec `json:"-"`
+	Intended  *policy.Config    `json:"-"`
+	Inventory *netdb.Device     `json:"-"`
 }
 
 // FilterChange summarizes DiffFilters(current, intended) for one filter.
@@ -91,7 +91,7 @@ func Plan(cfgs []*policy.Config, inv *netdb.Inventory, entries []*blocklist.Entr
 			}
 		}
 		src, dst := blocklist.Aggregate(entries, c.Site, c.Device, role, now)
-		p := &DevicePlan{Config: c, Extra: ipsets[c.Device], Device: dev}
+		p := &DevicePlan{Config: c, Extra: ipsets[c.Device], Inventory: dev}
 		p.DeviceChange = blocklist.RenderOne(v, c, p.Extra, src, dst)
 		p.Spec = vendors.BlockSpec{Name: blocklist.ObjectName, Src: src, Dst: dst, Filters: p.Filters}
 		out = append(out, p)
@@ -130,12 +130,16 @@ func Plan(cfgs []*policy.Config, inv *netdb.Inventory, entries []*blocklist.Entr
 // Traffic diffs each named filter of cur against its version in want.
 func Traffic(cur, want *policy.Config, filters []string) []FilterChange {
 	out := []FilterChange{}
+	var m *policy.Manager // one per device: the filters share objects
 	for _, name := range filters {
 		a, b := cur.Filter(name), want.Filter(name)
 		if a == nil || b == nil {
 			continue
 		}
-		d := policy.DiffFiltersWith(cur, a, want, b, policy.DiffOptions{RegionLimit: RegionLimit})
+		if m == nil {
+			m = policy.NewManager(1 << 16)
+		}
+		d := m.DiffFilters(cur, a, want, b, policy.DiffOptions{RegionLimit: RegionLimit})
 		fc := FilterChange{Filter: name, Denied: []policy.Region{}, Permitted: []policy.Region{}}
 		for _, ch := range d.Changes {
 			switch {

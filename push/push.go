@@ -65,7 +65,7 @@ type Summary struct {
 // and transport settings (port 22 by default; relative key_file and
 // known_hosts paths are relative to the inventory directory).
 func TargetOf(p *DevicePlan, invDir string) (Target, error) {
-	d := p.Device
+	d := p.Inventory
 	if d == nil {
 		return Target{}, fmt.Errorf("%s: not in the inventory", p.DeviceChange.Device)
 	}
