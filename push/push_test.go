@@ -2,6 +2,7 @@ package push_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fwpol/fwpol/internal/devsim"
+	"github.com/fwpol/fwpol/policy"
 	"github.com/fwpol/fwpol/push"
 )
 
@@ -271,5 +273,86 @@ func TestDryRunTouchesNothing(t *testing.T) {
 		if len(d.Commands()) != 0 {
 			t.Fatalf("%s contacted in a dry run", name)
 		}
+	}
+}
+
+// TestShrinkThenFailRestoresRemovedEntries pushes a block, then a changed
+// blocklist (one range gone, one new) to a device that stores it wrong:
+// the rollback must put back the removed entries, not just drop the new.
+func TestShrinkThenFailRestoresRemovedEntries(t *testing.T) {
+	for _, dev := range threeVendors {
+		t.Run(dev.vendor, func(t *testing.T) {
+			l := newLab(t, []simDev{dev})
+			d := l.devs[dev.name]
+			if s := l.push(l.opts()); !s.OK {
+				t.Fatalf("first push: %+v", s.Results)
+			}
+			applied := d.Running()
+			os.WriteFile(filepath.Join(l.dir, dev.name+".cfg"), []byte(applied), 0o644)
+			l.block("203.0.113.0/25", "198.51.100.0/24")
+			p := l.plan()[0]
+			permitted, denied := 0, 0
+			for _, fc := range p.Traffic {
+				permitted += fc.NewlyPermitted
+				denied += fc.NewlyDenied
+			}
+			if permitted == 0 || denied == 0 {
+				t.Fatalf("plan should unblock 203.0.113.128/25 and 100.64.0.1 and block 198.51.100.0/24: %+v", p.Traffic)
+			}
+			d.SetFault(devsim.Fault{StoreWrong: true})
+			s := l.push(l.opts())
+			if r := result(t, s, dev.name); r.Status != push.StatusRolledBack {
+				t.Fatalf("%+v", r)
+			}
+			if n := l.pendingOn(dev.name); n != len(p.Commands) {
+				t.Fatalf("after rollback the device needs %d commands, want %d\nrunning:\n%s", n, len(p.Commands), d.Running())
+			}
+			// and decides exactly as after the first push
+			os.WriteFile(filepath.Join(l.dir, dev.name+".cfg"), []byte(applied), 0o644)
+			want := l.plan()[0]
+			os.WriteFile(filepath.Join(l.dir, dev.name+".cfg"), []byte(d.Running()), 0o644)
+			got := l.plan()[0]
+			for _, f := range want.Filters {
+				if diff := policy.DiffFilters(want.Config, want.Config.Filter(f), got.Config, got.Config.Filter(f)); len(diff.Changes) > 0 {
+					t.Fatalf("%s decides differently after the rollback: %+v", f, diff.Summary)
+				}
+			}
+		})
+	}
+}
+
+func TestConcurrentPushRefused(t *testing.T) {
+	l := newLab(t, threeVendors[1:2])
+	l.devs["rtr1"].SetFault(devsim.Fault{Delay: 20 * time.Millisecond})
+	opt := l.opts()
+	done := make(chan *push.Summary)
+	started := make(chan struct{})
+	opt.Progress = nil
+	go func() {
+		o := opt
+		o.Fault = func(string, func(string) (string, error)) { close(started); time.Sleep(300 * time.Millisecond) }
+		s, _ := push.Push(context.Background(), l.plan(), o)
+		done <- s
+	}()
+	<-started
+	if _, err := push.Push(context.Background(), l.plan(), opt); err == nil || !strings.Contains(err.Error(), "another push is running") {
+		t.Fatalf("second push: %v", err)
+	}
+	if s := <-done; !s.OK {
+		t.Fatalf("first push: %+v", s.Results)
+	}
+}
+
+func TestIOSDroppedConnectionIsReportedUnsaved(t *testing.T) {
+	l := newLab(t, threeVendors[1:2])
+	d := l.devs["rtr1"]
+	d.SetFault(devsim.Fault{DropOnCommit: true})
+	s := l.push(l.opts())
+	r := result(t, s, "rtr1")
+	if s.OK || r.Status != push.StatusFailed || !strings.Contains(r.Error, "connection lost") || !strings.Contains(r.Error, "unsaved") {
+		t.Fatalf("%+v", r)
+	}
+	if d.Saved() != l.cfgs["rtr1"] {
+		t.Fatal("a change that was never verified got saved")
 	}
 }
