@@ -156,14 +156,18 @@ func Push(ctx context.Context, plans []*DevicePlan, opt Options) (*Summary, erro
 	}
 	var mu sync.Mutex
 	record := func(r Result) {
+		if opt.LogPath != "" {
+			if err := appendLog(opt.LogPath, map[string]any{"event": "device", "id": s.ID, "time": time.Now().UTC(), "result": r}); err != nil {
+				// the device result stands; say the record is missing
+				if r.Error != "" {
+					r.Error += "; "
+				}
+				r.Error += "not recorded in push.log: " + err.Error()
+			}
+		}
 		mu.Lock()
 		s.Results = append(s.Results, r)
 		mu.Unlock()
-		if opt.LogPath != "" {
-			if err := appendLog(opt.LogPath, map[string]any{"event": "device", "id": s.ID, "time": time.Now().UTC(), "result": r}); err != nil {
-				r.Error += "; push.log: " + err.Error()
-			}
-		}
 		if opt.Progress != nil {
 			opt.Progress(r)
 		}
