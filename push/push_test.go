@@ -356,3 +356,30 @@ func TestIOSDroppedConnectionIsReportedUnsaved(t *testing.T) {
 		t.Fatal("a change that was never verified got saved")
 	}
 }
+
+// TestNXOSAndEOS: NX-OS checkpoints and EOS configuration sessions, applied
+// and (on a wrong store) rolled back.
+func TestNXOSAndEOS(t *testing.T) {
+	for _, dev := range moreVendors {
+		t.Run(dev.vendor, func(t *testing.T) {
+			l := newLab(t, []simDev{dev})
+			d := l.devs[dev.name]
+			if s := l.push(l.opts()); !s.OK || result(t, s, dev.name).Status != push.StatusApplied {
+				t.Fatalf("%+v", s.Results)
+			}
+			if n := l.pendingOn(dev.name); n != 0 || d.Saved() != d.Running() {
+				t.Fatalf("%d commands pending after push", n)
+			}
+			l.block("198.51.100.0/24")
+			want := len(l.plan()[0].Commands)
+			d.SetFault(devsim.Fault{StoreWrong: true})
+			s := l.push(l.opts())
+			if r := result(t, s, dev.name); r.Status != push.StatusRolledBack {
+				t.Fatalf("%+v", r)
+			}
+			if n := l.pendingOn(dev.name); n != want {
+				t.Fatalf("after rollback %d commands pending, want %d:\n%s", n, want, d.Running())
+			}
+		})
+	}
+}

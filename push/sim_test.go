@@ -177,6 +177,11 @@ func (l *lab) pendingOn(name string) int {
 	return 0
 }
 
+var moreVendors = []simDev{
+	{"leaf1", "dc1", "nxos", "../testdata/cisco/nxos-leaf.cfg"},
+	{"sw1", "dc1", "eos", "../testdata/cisco/eos-switch.cfg"},
+}
+
 var threeVendors = []simDev{
 	{"edge1", "dc1", "junos", "../testdata/junos/policy.set"},
 	{"rtr1", "dc1", "ios", "../testdata/cisco/ios-router.cfg"},

@@ -35,6 +35,27 @@ func (s *session) cisco(raw string) (string, bool) {
 			s.mode = "config"
 			s.base, s.lines = d.Running(), nil
 			return "Enter configuration commands, one per line.  End with CNTL/Z.\n", true
+		case d.Vendor == "eos" && strings.HasPrefix(line, "configure session "):
+			s.mode, s.session = "config", strings.TrimPrefix(line, "configure session ")
+			s.base, s.lines = d.Running(), nil
+			return "", true
+		case d.Vendor == "nxos" && strings.HasPrefix(line, "checkpoint "):
+			d.mu.Lock()
+			if d.checkpoints == nil {
+				d.checkpoints = map[string]string{}
+			}
+			d.checkpoints[strings.TrimPrefix(line, "checkpoint ")] = d.running
+			d.mu.Unlock()
+			return "...........Done\n", true
+		case d.Vendor == "nxos" && strings.HasPrefix(line, "rollback running-config checkpoint "):
+			d.mu.Lock()
+			defer d.mu.Unlock()
+			cp, ok := d.checkpoints[strings.TrimPrefix(line, "rollback running-config checkpoint ")]
+			if !ok {
+				return "ERROR: no such checkpoint\n", true
+			}
+			d.running = cp
+			return "Rollback Done\n", true
 		case line == "write memory" || line == "copy running-config startup-config":
 			d.mu.Lock()
 			d.saved = d.running
@@ -47,6 +68,29 @@ func (s *session) cisco(raw string) (string, bool) {
 	}
 	switch {
 	case line == "":
+		return "", true
+	case s.session != "" && line == "abort":
+		s.mode, s.session, s.lines = "", "", nil
+		return "", true
+	case s.session != "" && line == "commit":
+		d.mu.Lock()
+		lines := s.lines
+		if d.fault.StoreWrong && len(lines) > 1 {
+			lines = lines[:len(lines)-1]
+			d.fault.StoreWrong = false
+		}
+		drop := d.fault.DropOnCommit
+		d.commits++
+		d.mu.Unlock()
+		text := s.store(lines)
+		d.mu.Lock()
+		d.running = text
+		d.mu.Unlock()
+		s.mode, s.session, s.lines = "", "", nil
+		if drop {
+			s.conn.Close()
+			return "", false
+		}
 		return "", true
 	case line == "end":
 		d.mu.Lock()
@@ -80,6 +124,9 @@ func (s *session) cisco(raw string) (string, bool) {
 		s.mode = "config"
 	}
 	s.lines = append(s.lines, raw)
+	if s.session != "" {
+		return "", true // applies at commit
+	}
 	d.mu.Lock()
 	lines := s.lines
 	if d.fault.StoreWrong && len(lines) > 1 {

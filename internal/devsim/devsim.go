@@ -3,7 +3,8 @@
 // on 127.0.0.1 that speaks enough of the Junos, Cisco IOS and Cisco ASA
 // command-line dialects for fwpol push: prompts, configuration mode,
 // private candidates with "load set terminal", "commit confirmed" with an
-// automatic rollback timer, "rollback N", errors on bad commands, and
+// automatic rollback timer, "rollback N", NX-OS checkpoints, EOS
+// configuration sessions, errors on bad commands, and
 // "show configuration | display set" / "show running-config" returning
 // the stored configuration text. Faults can be injected per device: a
 // dropped connection during the commit, a rejected command, a slow
@@ -61,7 +62,9 @@ type Device struct {
 	fault    Fault
 	commands []string
 	commits  int
-	ln       net.Listener
+	// NX-OS checkpoints by name
+	checkpoints map[string]string
+	ln          net.Listener
 }
 
 // Sim serves simulated devices.
@@ -87,11 +90,11 @@ func New(hostKey ssh.Signer, authorized ssh.PublicKey) *Sim {
 	return &Sim{cfg: cfg}
 }
 
-// Add starts a device (vendor "junos", "ios" or "asa") holding config on a
+// Add starts a device (vendor "junos", "ios", "nxos", "eos" or "asa") holding config on a
 // free port of 127.0.0.1.
 func (s *Sim) Add(name, vendor, user, config string) (*Device, error) {
 	switch vendor {
-	case "junos", "ios", "asa":
+	case "junos", "ios", "nxos", "eos", "asa":
 	default:
 		return nil, fmt.Errorf("devsim: no %s simulator", vendor)
 	}
@@ -217,6 +220,7 @@ type session struct {
 	candidate string
 	base      string
 	lines     []string
+	session   string // EOS configuration session: nothing applies before commit
 	loadLines []string
 	loadErrs  int
 }
@@ -234,10 +238,12 @@ func (s *session) prompt() string {
 		}
 		return s.d.User + "@" + s.host() + "> "
 	}
-	switch s.mode {
-	case "config":
+	switch {
+	case s.session != "" && s.mode != "":
+		return s.host() + "(config-s-" + s.session + ")#"
+	case s.mode == "config":
 		return s.host() + "(config)#"
-	case "sub":
+	case s.mode == "sub":
 		return s.host() + "(config-sub)#"
 	}
 	return s.host() + "#"
