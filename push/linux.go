@@ -64,16 +64,14 @@ func (d *device) linux(ctx context.Context, c *ssh.Client) {
 		return
 	}
 	restore := func() {
-		var cmds []string
-		if d.p.Vendor == "nftables" {
-			cmds = []string{"nft -f - <<'FWPOL_EOF'\nflush ruleset\n" + withNL(saved) + "FWPOL_EOF"}
-		} else {
-			cmds = d.iptablesRestore(saved, sets)
-		}
-		d.res.Rollback = cmds
-		if _, err := run("sh -e -s", strings.Join(cmds, "\n")+"\n"); err != nil {
-			d.fail("restoring the saved ruleset: %v", err)
-			return
+		// the saved text goes on stdin (never through a shell)
+		steps := d.restoreSteps(saved, sets)
+		for _, st := range steps {
+			d.res.Rollback = append(d.res.Rollback, st.cmd)
+			if _, err := run(st.cmd, st.stdin); err != nil {
+				d.fail("restoring the saved ruleset: %v", err)
+				return
+			}
 		}
 		after, afterSets, err := fetch()
 		if err == nil {
@@ -145,10 +143,16 @@ func (d *device) iptablesTool() string {
 	return "iptables"
 }
 
-// iptablesRestore is the script putting back the saved rules and sets:
-// the rules first (so no rule references a set about to go), then every
-// set the change created is destroyed and the saved ones refilled.
-func (d *device) iptablesRestore(saved, sets string) []string {
+type step struct{ cmd, stdin string }
+
+// restoreSteps put back the saved ruleset. nftables: one transaction
+// flushing and reloading it. iptables: the rules first (so no rule
+// references a set about to go), then every set the change created is
+// destroyed and the saved ones refilled.
+func (d *device) restoreSteps(saved, sets string) []step {
+	if d.p.Vendor == "nftables" {
+		return []step{{"nft -f -", "flush ruleset\n" + withNL(saved)}}
+	}
 	var names []string
 	for _, l := range strings.Split(sets, "\n") {
 		if f := strings.Fields(l); len(f) > 1 && f[0] == "create" {
@@ -156,14 +160,14 @@ func (d *device) iptablesRestore(saved, sets string) []string {
 		}
 	}
 	sort.Strings(names)
-	cmds := []string{
-		d.iptablesTool() + "-restore <<'FWPOL_EOF'\n" + withNL(saved) + "FWPOL_EOF",
-		"for s in $(ipset list -n); do case ' " + strings.Join(names, " ") + " ' in *\" $s \"*) ipset flush \"$s\";; *) ipset destroy \"$s\";; esac; done",
+	steps := []step{
+		{d.iptablesTool() + "-restore", withNL(saved)},
+		{"sh -s", "for s in $(ipset list -n); do case ' " + strings.Join(names, " ") + " ' in *\" $s \"*) ipset flush \"$s\";; *) ipset destroy \"$s\";; esac; done\n"},
 	}
 	if strings.TrimSpace(sets) != "" {
-		cmds = append(cmds, "ipset restore -exist <<'FWPOL_EOF'\n"+withNL(sets)+"FWPOL_EOF")
+		steps = append(steps, step{"ipset restore -exist", withNL(sets)})
 	}
-	return cmds
+	return steps
 }
 
 func withNL(s string) string {
