@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -208,6 +209,13 @@ func Push(ctx context.Context, plans []*DevicePlan, opt Options) (*Summary, erro
 		wg.Wait()
 	}
 	s.Finished = time.Now().UTC()
+	sort.SliceStable(s.Results, func(i, j int) bool {
+		a, b := s.Results[i], s.Results[j]
+		if a.Site != b.Site {
+			return a.Site < b.Site
+		}
+		return a.Device < b.Device
+	})
 	for _, r := range s.Results {
 		switch r.Status {
 		case StatusApplied:

@@ -191,7 +191,7 @@ func hostKeyCallback(file string, accept bool) ssh.HostKeyCallback {
 	return func(hostname string, remote net.Addr, key ssh.PublicKey) error {
 		hostKeyMu.Lock()
 		defer hostKeyMu.Unlock()
-		cb, err := knownhosts.New(file)
+		cb, err := knownHostsDB(file)
 		if err != nil && !(errors.Is(err, os.ErrNotExist) && accept) {
 			return permanentError{fmt.Errorf("%w: known_hosts: %v", ErrHostKey, err)}
 		}
@@ -215,6 +215,35 @@ func hostKeyCallback(file string, accept bool) ssh.HostKeyCallback {
 		}
 		return appendKnownHost(file, hostname, remote, key)
 	}
+}
+
+// knownHostsCache keeps each parsed known_hosts file while its size and
+// modification time are unchanged (a push reads it once per device).
+var knownHostsCache = map[string]struct {
+	size int64
+	mod  time.Time
+	cb   ssh.HostKeyCallback
+}{}
+
+// knownHostsDB parses file (cached); callers hold hostKeyMu.
+func knownHostsDB(file string) (ssh.HostKeyCallback, error) {
+	st, err := os.Stat(file)
+	if err != nil {
+		return nil, err
+	}
+	if c, ok := knownHostsCache[file]; ok && c.size == st.Size() && c.mod.Equal(st.ModTime()) {
+		return c.cb, nil
+	}
+	cb, err := knownhosts.New(file)
+	if err != nil {
+		return nil, err
+	}
+	knownHostsCache[file] = struct {
+		size int64
+		mod  time.Time
+		cb   ssh.HostKeyCallback
+	}{st.Size(), st.ModTime(), cb}
+	return cb, nil
 }
 
 func appendKnownHost(file, hostname string, remote net.Addr, key ssh.PublicKey) error {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/fwpol/fwpol/blocklist"
 	"github.com/fwpol/fwpol/netdb"
+	"github.com/fwpol/fwpol/policy"
 	"github.com/fwpol/fwpol/push"
 	"github.com/fwpol/fwpol/search"
 )
@@ -132,7 +133,7 @@ func printPlans(ios *IOStreams, plans []*push.DevicePlan) {
 				parts = append(parts, fmt.Sprintf("newly permits %d regions (unblocked)", fc.NewlyPermitted))
 			}
 			if fc.Other > 0 {
-				parts = append(parts, fmt.Sprintf("%d deny/reject regions", fc.Other))
+				parts = append(parts, fmt.Sprintf("%d regions change between reject and deny", fc.Other))
 			}
 			fmt.Fprintf(ios.Out, "#   %s: %s\n", fc.Filter, strings.Join(parts, ", "))
 			for i, r := range fc.Denied {
@@ -143,7 +144,7 @@ func printPlans(ios *IOStreams, plans []*push.DevicePlan) {
 				fmt.Fprintf(ios.Out, "#     denied: %s\n", r)
 			}
 			if fc.Example != nil {
-				fmt.Fprintf(ios.Out, "#     e.g. %s: was %s, now %s\n", search.FormatFlow(&fc.Example.Flow), fc.Example.Old, fc.Example.New)
+				fmt.Fprintf(ios.Out, "#     e.g. %s: was %s, now %s\n", search.FormatFlow(&fc.Example.Flow), sideText(fc.Example.Old), sideText(fc.Example.New))
 			}
 		}
 		for _, c := range p.Commands {
@@ -151,4 +152,12 @@ func printPlans(ios *IOStreams, plans []*push.DevicePlan) {
 		}
 	}
 	fmt.Fprintf(ios.Out, "# %d devices, %d with changes, %d commands\n", len(plans), changed, cmds)
+}
+
+// sideText names what decides a packet; rules the plan adds have no line yet.
+func sideText(s policy.DiffSide) string {
+	if s.Rule != "" && s.Line == 0 {
+		return fmt.Sprintf("%s rule %s (planned) %s", s.Filter, s.Rule, s.Action)
+	}
+	return s.String()
 }

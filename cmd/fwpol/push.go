@@ -85,6 +85,16 @@ not reached), 2 usage.`,
 						(time.Duration(r.DurationMS) * time.Millisecond).String(), dash(strings.ReplaceAll(r.Error, "\n", " ")))
 				}
 				t.flush()
+				if s.DryRun {
+					n := 0
+					for _, r := range s.Results {
+						if r.Status == push.StatusDryRun {
+							n++
+						}
+					}
+					fmt.Fprintf(ios.Out, "dry run: %d devices would change, %d in sync; nothing was applied\n", n, s.InSync)
+					return nil
+				}
 				fmt.Fprintf(ios.Out, "%d applied, %d in sync, %d failed (%d rolled back), %d not started\n", s.Applied, s.InSync, s.Failed, s.RolledBack, s.NotStarted)
 			}
 			if !s.OK {
