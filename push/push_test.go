@@ -4,11 +4,15 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
 
 	"github.com/fwpol/fwpol/internal/devsim"
 	"github.com/fwpol/fwpol/policy"
@@ -381,5 +385,51 @@ func TestNXOSAndEOS(t *testing.T) {
 				t.Fatalf("after rollback %d commands pending, want %d:\n%s", n, want, d.Running())
 			}
 		})
+	}
+}
+
+// TestAgentAuth authenticates through an ssh agent (SSH_AUTH_SOCK) when the
+// inventory names no key file.
+func TestAgentAuth(t *testing.T) {
+	l := newLab(t, threeVendors[1:2])
+	data, _ := os.ReadFile(filepath.Join(l.dir, "id_fwpol"))
+	key, err := ssh.ParseRawPrivateKey(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring := agent.NewKeyring()
+	if err := ring.Add(agent.AddedKey{PrivateKey: key}); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { agent.ServeAgent(ring, c); c.Close() }()
+		}
+	}()
+	t.Setenv("SSH_AUTH_SOCK", sock)
+	inv, _ := os.ReadFile(filepath.Join(l.dir, "fwpol.yaml"))
+	os.WriteFile(filepath.Join(l.dir, "fwpol.yaml"), []byte(strings.ReplaceAll(string(inv), "key_file: id_fwpol, ", "")), 0o644)
+	os.Remove(filepath.Join(l.dir, "id_fwpol"))
+	s := l.push(l.opts())
+	if r := result(t, s, "rtr1"); r.Status != push.StatusApplied {
+		t.Fatalf("%+v", r)
+	}
+	// without the agent and without a key: a clear error, no retries
+	t.Setenv("SSH_AUTH_SOCK", "")
+	l.block("198.51.100.0/24")
+	os.WriteFile(filepath.Join(l.dir, "rtr1.cfg"), []byte(l.devs["rtr1"].Running()), 0o644)
+	s = l.push(l.opts())
+	if r := result(t, s, "rtr1"); r.Status != push.StatusFailed || !strings.Contains(r.Error, "no credentials") {
+		t.Fatalf("%+v", r)
 	}
 }

@@ -67,10 +67,11 @@ func Dial(ctx context.Context, t Target, o SSHOptions) (*ssh.Client, int, error)
 	if t.Timeout <= 0 {
 		t.Timeout = 30 * time.Second
 	}
-	cfg, err := clientConfig(t, o)
+	cfg, closeAgent, err := clientConfig(t, o)
 	if err != nil {
 		return nil, 0, err
 	}
+	defer closeAgent()
 	backoff := o.Backoff
 	if backoff <= 0 {
 		backoff = 500 * time.Millisecond
@@ -119,17 +120,30 @@ func dialOnce(ctx context.Context, t Target, cfg *ssh.ClientConfig, dial func(ct
 	return ssh.NewClient(cc, chans, reqs), nil
 }
 
-func clientConfig(t Target, o SSHOptions) (*ssh.ClientConfig, error) {
+// clientConfig builds the SSH client settings; the returned func closes
+// the agent connection (signing needs it open for the whole handshake).
+func clientConfig(t Target, o SSHOptions) (*ssh.ClientConfig, func(), error) {
+	nop := func() {}
 	if t.User == "" {
-		return nil, fmt.Errorf("%s: no transport user in the inventory", t.Device)
+		return nil, nop, fmt.Errorf("%s: no transport user in the inventory", t.Device)
 	}
 	var methods []ssh.AuthMethod
 	if t.KeyFile != "" {
 		signer, err := loadKey(t.KeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", t.Device, err)
+			return nil, nop, fmt.Errorf("%s: %w", t.Device, err)
 		}
 		methods = append(methods, ssh.PublicKeys(signer))
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	closeAll := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+		conns = nil
 	}
 	if sock := os.Getenv("SSH_AUTH_SOCK"); sock != "" {
 		methods = append(methods, ssh.PublicKeysCallback(func() ([]ssh.Signer, error) {
@@ -137,12 +151,14 @@ func clientConfig(t Target, o SSHOptions) (*ssh.ClientConfig, error) {
 			if err != nil {
 				return nil, fmt.Errorf("ssh agent: %v", err)
 			}
-			defer c.Close()
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
 			return agent.NewClient(c).Signers()
 		}))
 	}
 	if len(methods) == 0 {
-		return nil, fmt.Errorf("%s: no credentials: set transport.key_file in the inventory or run an ssh agent (SSH_AUTH_SOCK)", t.Device)
+		return nil, nop, fmt.Errorf("%s: no credentials: set transport.key_file in the inventory or run an ssh agent (SSH_AUTH_SOCK)", t.Device)
 	}
 	kh := t.KnownHosts
 	if kh == "" {
@@ -154,7 +170,7 @@ func clientConfig(t Target, o SSHOptions) (*ssh.ClientConfig, error) {
 		Auth:            methods,
 		HostKeyCallback: hostKeyCallback(kh, o.AcceptNewHostKeys),
 		Timeout:         t.Timeout,
-	}, nil
+	}, closeAll, nil
 }
 
 func loadKey(path string) (ssh.Signer, error) {
