@@ -67,10 +67,12 @@ func openShell(c *ssh.Client, timeout time.Duration) (*shell, error) {
 			}
 		}
 	}()
-	if _, err := s.readPrompt(nil); err != nil {
+	banner, err := s.readPrompt(nil)
+	if err != nil {
 		s.close()
 		return nil, fmt.Errorf("no prompt: %w", err)
 	}
+	s.prompt = devicePrompt(banner)
 	return s, nil
 }
 
@@ -151,4 +153,20 @@ func clean(out, cmd string) string {
 		out = ""
 	}
 	return out
+}
+
+// devicePrompt narrows prompt detection to the device's own prompt, learnt
+// from the first one ("fwpol@r1> " → "fwpol@r1" followed by > or #, with
+// any "(config...)" mode), so output lines ending in > or # never end a
+// command early.
+func devicePrompt(banner string) *regexp.Regexp {
+	last := banner[strings.LastIndexByte(banner, '\n')+1:]
+	base := strings.TrimRight(last, " >#")
+	if i := strings.IndexByte(base, '('); i > 0 {
+		base = base[:i]
+	}
+	if base == "" {
+		return promptRe
+	}
+	return regexp.MustCompile(`(?:^|\n)` + regexp.QuoteMeta(base) + `(?:\([^)\n]*\))?[>#] ?$`)
 }
