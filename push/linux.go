@@ -53,6 +53,9 @@ func execCmd(ctx context.Context, c *ssh.Client, timeout time.Duration, cmd, std
 // ruleset, run the commands (nft -f: one transaction; iptables/ipset: a
 // sh -e script), verify, and restore the saved ruleset on any failure.
 func (d *device) linux(ctx context.Context, c *ssh.Client) {
+	// an interrupt stops new devices, never one between apply and
+	// verify/restore: each command is still bounded by the timeout
+	ctx = context.WithoutCancel(ctx)
 	run := func(cmd, stdin string) (string, error) { return execCmd(ctx, c, d.t.Timeout, cmd, stdin) }
 	fetch := d.linuxFetch(run)
 	saved, sets, err := fetch()
