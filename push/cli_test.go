@@ -57,3 +57,11 @@ func TestInverseCommands(t *testing.T) {
 		t.Fatalf("asa: %q", asa)
 	}
 }
+
+func FuzzInverse(f *testing.F) {
+	f.Add("ip access-list extended X\n 5 deny ip any any\n", "ip access-list extended X\n no 5\n 4 deny ip host 1.2.3.4 any\nno access-list\n \naccess-list X line 1 extended deny ip any any")
+	f.Fuzz(func(t *testing.T, pre, cmds string) {
+		Inverse("ios", pre, strings.Split(cmds, "\n"))
+		Inverse("asa", pre, strings.Split(cmds, "\n"))
+	})
+}

@@ -37,6 +37,9 @@ func Inverse(vendor, pre string, cmds []string) []string {
 			case strings.HasPrefix(c, "no access-list "): // ASA: one ACE removed
 				stored := strings.TrimPrefix(c, "no ")
 				f := strings.Fields(stored)
+				if len(f) < 3 {
+					continue
+				}
 				n := aclIndex(pre, f[1], stored)
 				if n > 0 {
 					restores = append(restores, restore{n, []string{"access-list " + f[1] + " line " + strconv.Itoa(n) + " " + strings.Join(f[2:], " ")}})
@@ -65,6 +68,9 @@ func Inverse(vendor, pre string, cmds []string) []string {
 			continue
 		}
 		body := strings.TrimSpace(c)
+		if body == "" {
+			continue
+		}
 		if x, ok := strings.CutPrefix(body, "no "); ok {
 			if orig := findChild(sections[head], x); orig != "" {
 				restores = append(restores, restore{1 << 20, []string{head, " " + orig}})
