@@ -7,6 +7,9 @@
 package push
 
 import (
+	"crypto/sha256"
+	"encoding/json"
+	"os"
 	"runtime"
 	"sort"
 	"strings"
@@ -102,8 +105,12 @@ func Plan(cfgs []*policy.Config, inv *netdb.Inventory, entries []*blocklist.Entr
 		}
 		return out[i].DeviceChange.Device < out[j].DeviceChange.Device
 	})
-	// the semantic diffs are independent per device: spread them over the CPUs
+	// the semantic diffs are independent per device: spread them over the
+	// CPUs, and compute them once per distinct (config, spec): estates
+	// hold many devices with the same policy
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	seen := map[[32]byte][]FilterChange{}
 	next := make(chan *DevicePlan)
 	for range runtime.GOMAXPROCS(0) {
 		wg.Add(1)
@@ -111,7 +118,22 @@ func Plan(cfgs []*policy.Config, inv *netdb.Inventory, entries []*blocklist.Entr
 			defer wg.Done()
 			for p := range next {
 				p.Intended = Intended(p.Config, p.Spec)
+				key, ok := trafficKey(p)
+				if ok {
+					mu.Lock()
+					t, hit := seen[key]
+					mu.Unlock()
+					if hit {
+						p.Traffic = t
+						continue
+					}
+				}
 				p.Traffic = Traffic(p.Config, p.Intended, p.Filters)
+				if ok {
+					mu.Lock()
+					seen[key] = p.Traffic
+					mu.Unlock()
+				}
 			}
 		}()
 	}
@@ -248,4 +270,26 @@ func refsOnly(refs []string, name string) bool {
 		}
 	}
 	return true
+}
+
+// trafficKey identifies what Traffic depends on: the config file's bytes
+// (the parsed model also records the file's name, so it cannot serve),
+// the objects lent by companion files, and the spec.
+func trafficKey(p *DevicePlan) ([32]byte, bool) {
+	data, err := os.ReadFile(p.Config.File)
+	if err != nil {
+		return [32]byte{}, false
+	}
+	h := sha256.New()
+	h.Write([]byte(p.Vendor + "\x00"))
+	h.Write(data)
+	enc := json.NewEncoder(h)
+	for _, v := range []any{p.Extra, p.Spec.Filters, p.Spec.Src, p.Spec.Dst} {
+		if err := enc.Encode(v); err != nil {
+			return [32]byte{}, false
+		}
+	}
+	var k [32]byte
+	copy(k[:], h.Sum(nil))
+	return k, true
 }
