@@ -2,11 +2,13 @@ package push
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -57,13 +59,14 @@ type Fault func(device string, run func(cmd string) (string, error))
 
 // device is one push in progress.
 type device struct {
-	p     *DevicePlan
-	v     vendors.Vendor
-	t     Target
-	o     *Options
-	res   *Result
-	pre   *policy.Config
-	extra []*policy.Object
+	p       *DevicePlan
+	v       vendors.Vendor
+	t       Target
+	o       *Options
+	res     *Result
+	pre     *policy.Config
+	preText string // with the ipset save text appended (iptables)
+	extra   []*policy.Object
 }
 
 func (d *device) fail(format string, args ...any) {
@@ -148,12 +151,57 @@ func (d *device) checkPre(text, sets string) bool {
 		d.fail("running config differs from the inventory's copy (%s): the device needs other commands than planned; refresh the config and plan again", d.p.File)
 		return false
 	}
-	d.pre, d.extra = cfg, extra
+	d.pre, d.extra, d.preText = cfg, extra, text+"\x00"+sets
 	return true
+}
+
+// verifyMemo remembers verification outcomes by content: the outcome is a
+// function of the pre-change text, the fetched text and the spec only, so
+// devices with the same policy are verified once per push (each device's
+// texts are still fetched from it and compared byte for byte).
+type verifyMemo struct {
+	mu  sync.Mutex
+	out map[[32]byte]string
+}
+
+func (d *device) memoKey(text, sets string) [32]byte {
+	h := sha256.New()
+	for _, s := range []string{d.p.Vendor, d.preText, text, sets, strings.Join(d.p.Spec.Filters, ","), d.p.Spec.Src.String(), d.p.Spec.Dst.String()} {
+		fmt.Fprintf(h, "%d:%s", len(s), s)
+	}
+	var k [32]byte
+	copy(k[:], h.Sum(nil))
+	return k
 }
 
 // verify checks a config fetched after the change against the intent.
 func (d *device) verify(text, sets string) error {
+	m := d.o.memo
+	if m == nil {
+		return d.verifyNow(text, sets)
+	}
+	key := d.memoKey(text, sets)
+	m.mu.Lock()
+	msg, ok := m.out[key]
+	m.mu.Unlock()
+	if ok {
+		if msg == "" {
+			return nil
+		}
+		return errors.New(msg)
+	}
+	err := d.verifyNow(text, sets)
+	msg = ""
+	if err != nil {
+		msg = err.Error()
+	}
+	m.mu.Lock()
+	m.out[key] = msg
+	m.mu.Unlock()
+	return err
+}
+
+func (d *device) verifyNow(text, sets string) error {
 	cfg, extra, err := d.parse(text, sets)
 	if err != nil {
 		return err

@@ -42,6 +42,8 @@ type Options struct {
 	Fault Fault
 	// Progress receives each device's result as it finishes.
 	Progress func(Result)
+
+	memo *verifyMemo
 }
 
 // Summary is a whole push.
@@ -131,6 +133,7 @@ func Push(ctx context.Context, plans []*DevicePlan, opt Options) (*Summary, erro
 	if opt.Parallel <= 0 {
 		opt.Parallel = 8
 	}
+	opt.memo = &verifyMemo{out: map[[32]byte]string{}}
 	for _, p := range plans {
 		if p.Error != "" {
 			return nil, fmt.Errorf("%s: cannot render the change: %s", p.DeviceChange.Device, p.Error)
