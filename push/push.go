@@ -85,6 +85,9 @@ func TargetOf(p *DevicePlan, invDir string) (Target, error) {
 		t.KeyFile = resolve(invDir, tr.KeyFile)
 		t.KnownHosts = resolve(invDir, tr.KnownHosts)
 	}
+	if t.User == "" {
+		return Target{}, fmt.Errorf("%s: no transport user in the inventory (%s)", d.Name, d.Pos)
+	}
 	t.Addr = net.JoinHostPort(d.Mgmt.String(), strconv.Itoa(port))
 	return t, nil
 }
