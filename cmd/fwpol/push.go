@@ -92,10 +92,10 @@ not reached), 2 usage.`,
 							n++
 						}
 					}
-					fmt.Fprintf(ios.Out, "dry run: %d devices would change, %d in sync; nothing was applied\n", n, s.InSync)
-					return nil
+					fmt.Fprintf(ios.Out, "dry run: %d devices would change, %d in sync, %d cannot be reached as configured; nothing was applied\n", n, s.InSync, s.Failed)
+				} else {
+					fmt.Fprintf(ios.Out, "%d applied, %d in sync, %d failed (%d rolled back), %d not started\n", s.Applied, s.InSync, s.Failed, s.RolledBack, s.NotStarted)
 				}
-				fmt.Fprintf(ios.Out, "%d applied, %d in sync, %d failed (%d rolled back), %d not started\n", s.Applied, s.InSync, s.Failed, s.RolledBack, s.NotStarted)
 			}
 			if !s.OK {
 				fmt.Fprintf(ios.ErrOut, "fwpol: push incomplete: %d failed, %d not started (see %s)\n", s.Failed, s.NotStarted, o.LogPath)
