@@ -86,7 +86,11 @@ func (d *device) linux(ctx context.Context, c *ssh.Client) {
 	if d.p.Vendor == "nftables" {
 		_, applyErr = run("nft -f -", strings.Join(d.p.Commands, "\n")+"\n")
 	} else {
-		_, applyErr = run("sh -e -s", strings.Join(d.p.Commands, "\n")+"\n")
+		for _, st := range iptablesPayloads(d.p.Commands) {
+			if _, applyErr = run(st.cmd, st.stdin); applyErr != nil {
+				break
+			}
+		}
 	}
 	if applyErr != nil {
 		d.fail("applying: %v", applyErr)
@@ -106,6 +110,41 @@ func (d *device) linux(ctx context.Context, c *ssh.Client) {
 	}
 	d.res.Verified, d.res.Verification = true, "ruleset parsed back: intended decisions, nothing left to render"
 	d.res.Status = StatusApplied
+}
+
+// iptablesPayloads turns the blocklist commands into the host's atomic
+// loaders: the set changes as one "ipset -exist restore", every rule change
+// as one "iptables-restore --noflush" transaction (all or nothing), then
+// the emptied sets destroyed once no rule uses them.
+func iptablesPayloads(cmds []string) []step {
+	var sets, destroys []string
+	rules := map[string][]string{} // by tool
+	var tools []string
+	for _, c := range cmds {
+		switch {
+		case strings.HasPrefix(c, "ipset destroy "):
+			destroys = append(destroys, strings.TrimPrefix(c, "ipset "))
+		case strings.HasPrefix(c, "ipset "):
+			sets = append(sets, strings.TrimSuffix(strings.TrimPrefix(c, "ipset "), " -exist"))
+		default:
+			tool, rule, _ := strings.Cut(c, " ")
+			if _, ok := rules[tool]; !ok {
+				tools = append(tools, tool)
+			}
+			rules[tool] = append(rules[tool], rule)
+		}
+	}
+	var out []step
+	if len(sets) > 0 {
+		out = append(out, step{"ipset -exist restore", strings.Join(sets, "\n") + "\n"})
+	}
+	for _, tool := range tools {
+		out = append(out, step{tool + "-restore --noflush", "*filter\n" + strings.Join(rules[tool], "\n") + "\nCOMMIT\n"})
+	}
+	if len(destroys) > 0 {
+		out = append(out, step{"ipset restore", strings.Join(destroys, "\n") + "\n"})
+	}
+	return out
 }
 
 // linuxFetch returns how to read the host's ruleset (and ipsets).
