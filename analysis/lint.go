@@ -204,6 +204,8 @@ func (l *configLinter) lint(c *policy.Config) []LintFinding {
 		var found []policy.Finding
 		if len(f.Rules) <= smallFilterRules {
 			found = l.lintSmall(c, f)
+		} else if fs, ok := l.lintLarge(c, f); ok {
+			found = fs
 		} else {
 			found = l.manager(100*total+1024).LintFilter(c, f)
 		}
