@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/fwpol/fwpol/policy"
 )
@@ -59,6 +60,7 @@ var LintRules = []LintRule{
 	{"unused-object", "an object is never referenced by a rule, nor as a member of a used object", SevNote},
 	{"unused-filter", "a filter is never jumped to, nor (when the device has bindings) bound to an interface, zone pair, line or hook", SevNote},
 	{"permit-any-any", "a permit rule matches any source and any destination (on any port, or on the ports it names); ICMP-only and interface-scoped rules are not reported", SevWarning},
+	{"expired", "a rule uses a time-range (ASA, IOS) or scheduler (Junos SRX) whose end date has passed (relative to --now): on the device it no longer matches; the end date is in the finding", SevWarning},
 	{"broad-source", "a permit rule's source contains a network wider than --max-src-prefix (IPv4) or --max-src-prefix6 (IPv6); a source of \"any\" is reported only with any destination (permit-any-any)", SevWarning},
 }
 
@@ -84,6 +86,9 @@ type LintFinding struct {
 	// (later, or the default) the rule's packets.
 	Related     []policy.RuleRef `json:"related,omitempty"`
 	RelatedMore int              `json:"related_more,omitempty"`
+	// Ended is, for expired findings, when the rule's time-range or
+	// scheduler ended (RFC 3339, device local time labelled UTC).
+	Ended string `json:"ended,omitempty"`
 }
 
 // LintOptions tune Lint.
@@ -95,6 +100,8 @@ type LintOptions struct {
 	MaxSrcPrefix6 int
 	// Workers bounds parallelism (0 = one per CPU).
 	Workers int
+	// Now is the time expired time-ranges are judged at (zero = now).
+	Now time.Time
 }
 
 // managerBudget bounds the nodes a worker's reused manager accumulates
@@ -112,6 +119,9 @@ func Lint(cfgs []*policy.Config, opt LintOptions) []LintFinding {
 	}
 	if opt.MaxSrcPrefix6 == 0 {
 		opt.MaxSrcPrefix6 = 32
+	}
+	if opt.Now.IsZero() {
+		opt.Now = time.Now()
 	}
 	workers := opt.Workers
 	if workers <= 0 {
@@ -246,6 +256,7 @@ func (l *configLinter) lint(c *policy.Config) []LintFinding {
 			}
 		}
 	}
+	out = append(out, expired(c, l.opt.Now, base)...)
 	for _, u := range c.Undefined {
 		fd := base("undefined", SevError, u.Pos)
 		fd.Object = u.Name
@@ -411,6 +422,9 @@ func unusedObjects(c *policy.Config, base func(string, Severity, policy.Pos) Lin
 			for _, n := range r.Match.ServiceRefs {
 				use(n)
 			}
+			if r.Extras.TimeRange != "" {
+				use(r.Extras.TimeRange)
+			}
 		}
 	}
 	for len(queue) > 0 {
@@ -477,6 +491,49 @@ func CountBySeverity(fs []LintFinding) map[Severity]int {
 	out := map[Severity]int{}
 	for _, f := range fs {
 		out[f.Severity]++
+	}
+	return out
+}
+
+// expired reports rules whose time-range or scheduler ended before now.
+func expired(c *policy.Config, now time.Time, base func(string, Severity, policy.Pos) LintFinding) []LintFinding {
+	var ranges map[string]*policy.Object
+	var out []LintFinding
+	type key struct {
+		filter, rule string
+		pos          policy.Pos
+	}
+	seen := map[key]bool{}
+	for _, f := range c.Filters {
+		for _, r := range f.Rules {
+			if r == nil || r.Inactive || r.Extras.TimeRange == "" {
+				continue
+			}
+			if ranges == nil {
+				ranges = map[string]*policy.Object{}
+				for _, o := range c.Objects {
+					if (o.Kind == policy.KindTimeRange || o.Kind == policy.KindScheduler) && ranges[o.Name] == nil {
+						ranges[o.Name] = o
+					}
+				}
+			}
+			o := ranges[r.Extras.TimeRange]
+			end, ok := policy.TimeRangeEnd(o)
+			if !ok || !end.Before(now) {
+				continue
+			}
+			k := key{f.Name, r.Name, r.Pos}
+			if seen[k] {
+				continue // one policy compiled into several rules
+			}
+			seen[k] = true
+			fd := base("expired", SevWarning, r.Pos)
+			fd.Filter, fd.Rule, fd.Action, fd.Object = f.Name, r.Name, r.Action.String(), o.Name
+			fd.Ended = end.Format(time.RFC3339)
+			fd.Message = fmt.Sprintf("%s %q ended %s: the rule no longer matches any packet on the device (remove it or the %s)",
+				o.Kind, o.Name, end.Format("2006-01-02 15:04"), o.Kind)
+			out = append(out, fd)
+		}
 	}
 	return out
 }
