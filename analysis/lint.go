@@ -180,8 +180,11 @@ func SortFindings(fs []LintFinding) {
 }
 
 type configLinter struct {
-	opt LintOptions
-	m   *policy.Manager
+	opt  LintOptions
+	m    *policy.Manager
+	memo lintMemo
+	// memoHits counts components answered from memo (for tests).
+	memoHits int
 }
 
 func (l *configLinter) manager(need int) *policy.Manager {
