@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/bits"
 	"runtime"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"go4.org/netipx"
 
 	"github.com/fwpol/fwpol/policy"
 )
@@ -334,9 +337,11 @@ func (l *configLinter) widest(a *policy.AddrMatch, fam policy.Family) string {
 	if a.Set == nil {
 		return ""
 	}
-	for _, p := range a.Set.Prefixes() {
-		if lim := limit(p.Addr().Is4()); lim >= 0 && p.Bits() < lim {
-			return p.String()
+	if mayHoldWide(a.Set.Ranges(), limit) {
+		for _, p := range a.Set.Prefixes() {
+			if lim := limit(p.Addr().Is4()); lim >= 0 && p.Bits() < lim {
+				return p.String()
+			}
 		}
 	}
 	for _, w := range a.Set.Wildcards() {
@@ -539,4 +544,42 @@ func expired(c *policy.Config, now time.Time, base func(string, Severity, policy
 		}
 	}
 	return out
+}
+
+// mayHoldWide reports whether some range is large enough to hold a prefix
+// shorter than the limit of its family (a prefix of length p spans 2^(w-p)
+// addresses), so that computing the set's prefixes is worth it.
+func mayHoldWide(rs []netipx.IPRange, limit func(v4 bool) int) bool {
+	for _, r := range rs {
+		v4 := r.From().Is4()
+		lim := limit(v4)
+		if lim < 0 {
+			continue
+		}
+		w := 128
+		if v4 {
+			w = 32
+		}
+		need := w - lim + 1 // a prefix shorter than lim spans at least 2^need addresses
+		if need <= 0 {
+			return true
+		}
+		a, b := r.From().As16(), r.To().As16()
+		ahi, alo := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(a[8:])
+		bhi, blo := binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
+		dlo, borrow := bits.Sub64(blo, alo, 0)
+		dhi, _ := bits.Sub64(bhi, ahi, borrow)
+		// the range holds 2^need addresses iff span-1 >= 2^need - 1
+		if need >= 128 {
+			return true // only /0 is shorter: leave it to the prefixes
+		}
+		var thi, tlo uint64 = 0, 1<<need - 1
+		if need >= 64 {
+			thi, tlo = 1<<(need-64)-1, ^uint64(0)
+		}
+		if dhi > thi || (dhi == thi && dlo >= tlo) {
+			return true
+		}
+	}
+	return false
 }
