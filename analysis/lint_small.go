@@ -121,7 +121,7 @@ func (l *configLinter) lintComponents(c *policy.Config, f *policy.Filter, ok []b
 				}
 			}
 		}
-		out = append(out, l.manager(200*total+1024).LintFilter(c, sub)...)
+		out = append(out, l.lintComponent(c, sub, 200*total+1024)...)
 	}
 	return out
 }
