@@ -24,7 +24,7 @@ import (
 
 const (
 	cacheMagic   = "FWPOLC01"
-	cacheVersion = 2
+	cacheVersion = 3 // 3: Object.Meta
 )
 
 // DefaultCacheDir is $FWPOL_CACHE_DIR, or fwpol under the user cache dir.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/fwpol/fwpol/parser"
 	"github.com/fwpol/fwpol/policy"
+	"github.com/fwpol/fwpol/vendors/cisco"
 )
 
 // tok is a whitespace-separated word with its 1-based column. Its text is a
@@ -137,6 +138,7 @@ const (
 	blkIface
 	blkObj
 	blkSkip
+	blkTimeRange
 )
 
 type state struct {
@@ -155,6 +157,7 @@ type state struct {
 	ipv6ACL   bool // "ipv6 access-list" seen (reported once)
 	lastACL   *aclDef
 	timeRange map[string]bool
+	curTR     *policy.Object // time-range being defined
 
 	blk      blockKind
 	cur      *objDef
@@ -338,10 +341,13 @@ func (p *state) topLine(line string, num int) error {
 		p.blk = blkIface
 		p.curIface = &iface{hw: ts[1].s, pos: p.pos(num, 1)}
 	case "time-range":
+		p.blk = blkSkip
 		if len(ts) >= 2 {
 			p.timeRange[ts[1].s] = true
+			p.curTR = cisco.TimeRangeObject(ts[1].s, p.pos(num, ts[1].col))
+			p.cfg.Objects = append(p.cfg.Objects, p.curTR)
+			p.blk = blkTimeRange
 		}
-		p.blk = blkSkip
 	case "object":
 		return p.scanObject(ts, num)
 	case "object-group":
@@ -582,6 +588,9 @@ func (p *state) subLine(line string, num int) error {
 	switch p.blk {
 	case blkIface:
 		return p.ifaceLine(line, num)
+	case blkTimeRange:
+		p.timeRangeLine(line, num)
+		return nil
 	case blkObj:
 		ts := split(line, p.toks)
 		p.toks = ts
@@ -1136,4 +1145,31 @@ func (p *state) scanACL(line string, num int) error {
 	}
 	d.lines = append(d.lines, l)
 	return nil
+}
+
+// timeRangeLine records "absolute ..." and "periodic ..." in the current
+// time-range; a malformed date is reported and leaves the range open.
+func (p *state) timeRangeLine(line string, num int) {
+	ts := split(line, p.toks)
+	p.toks = ts
+	if len(ts) == 0 || p.curTR == nil {
+		return
+	}
+	switch ts[0].s {
+	case "absolute":
+		words := make([]string, len(ts)-1)
+		for i, t := range ts[1:] {
+			words[i] = t.s
+		}
+		start, end, bad, err := cisco.ParseAbsolute(words)
+		if err != nil {
+			p.cfg.Warnf(p.pos(num, ts[min(bad+1, len(ts)-1)].col), "time-range %s: %v", p.curTR.Name, err)
+			return
+		}
+		cisco.SetAbsolute(p.curTR, start, end)
+	case "periodic":
+		if len(ts) > 1 {
+			cisco.AddPeriodic(p.curTR, strings.TrimSpace(line[ts[1].col-1:]))
+		}
+	}
 }

@@ -34,6 +34,7 @@ const (
 	mZonePair
 	mMgmt
 	mSkip
+	mTimeRange
 )
 
 // groupWords start object-group entries; no top-level command starts so.
@@ -51,6 +52,7 @@ type state struct {
 
 	mode  mode
 	acl   *acl
+	tr    *policy.Object // time-range being defined
 	group *group
 	ctx   string // interface or line name
 	ctxV  string // "vty" or "line"
@@ -324,6 +326,12 @@ func (s *state) top(toks []tok, l parser.Line) error {
 		}
 	case "object-group":
 		return s.objectGroup(c)
+	case "time-range":
+		if len(toks) >= 2 {
+			s.tr = TimeRangeObject(string(toks[1].s), s.posAt(l.Num, toks[1].col))
+			s.cfg.Objects = append(s.cfg.Objects, s.tr)
+			s.mode = mTimeRange
+		}
 	case "interface":
 		if len(toks) >= 2 {
 			s.mode = mIface
@@ -564,6 +572,9 @@ func typeName(std bool) string {
 func (s *state) sub(toks []tok, l parser.Line) error {
 	c := &cursor{p: s, toks: toks, line: l.Num}
 	switch s.mode {
+	case mTimeRange:
+		s.timeRangeLine(toks, l)
+		return nil
 	case mACL:
 		a := s.acl
 		switch string(toks[0].s) {
@@ -952,4 +963,24 @@ func icmp6TypeName(t uint16) string {
 		return "router-solicitation"
 	}
 	return strconv.Itoa(int(t))
+}
+
+// timeRangeLine records "absolute ..." and "periodic ..." in the current
+// time-range; a malformed date is reported and leaves the range open.
+func (s *state) timeRangeLine(toks []tok, l parser.Line) {
+	words := make([]string, len(toks))
+	for i, t := range toks {
+		words[i] = string(t.s)
+	}
+	switch words[0] {
+	case "absolute":
+		start, end, bad, err := ParseAbsolute(words[1:])
+		if err != nil {
+			s.cfg.Warnf(s.posAt(l.Num, toks[min(bad+1, len(toks)-1)].col), "time-range %s: %v", s.tr.Name, err)
+			return
+		}
+		SetAbsolute(s.tr, start, end)
+	case "periodic":
+		AddPeriodic(s.tr, strings.Join(words[1:], " "))
+	}
 }
