@@ -272,9 +272,17 @@ func (w *worker) region(k int, c *compiled, fam policy.Family) policy.PacketSet 
 
 func (w *worker) check(t target, comp []compiled, seen []bool) []Violation {
 	m := w.m
-	visible, ok := search.Visible(m, t.cfg, t.f)
-	if !ok {
-		return nil
+	if t.cfg.Role == "host" && search.Direction(t.f) == "forward" {
+		return nil // hosts do not route (search.Visible)
+	}
+	// built on first need: most (intent, filter) pairs end at the box tests
+	var visible *policy.PacketSet
+	visibleSet := func() policy.PacketSet {
+		if visible == nil {
+			v, _ := search.Visible(m, t.cfg, t.f)
+			visible = &v
+		}
+		return *visible
 	}
 	var permitted *policy.PacketSet
 	var out []Violation
@@ -297,9 +305,9 @@ func (w *worker) check(t target, comp []compiled, seen []bool) []Violation {
 		}
 		var region policy.PacketSet
 		if c.perDevice {
-			region = m.MatchSet(&c.match, t.f.Family).Intersect(visible)
+			region = m.MatchSet(&c.match, t.f.Family).Intersect(visibleSet())
 		} else {
-			region = w.region(k, c, t.f.Family).Intersect(visible)
+			region = w.region(k, c, t.f.Family).Intersect(visibleSet())
 		}
 		if region.IsEmpty() {
 			continue

@@ -35,7 +35,18 @@ func rangesMayOverlap(a, b *policy.Ranges) bool {
 	if a == nil || b == nil {
 		return true
 	}
-	return len(a.Intersect(*b)) > 0
+	x, y := *a, *b
+	for i, j := 0, 0; i < len(x) && j < len(y); {
+		switch {
+		case x[i].Hi < y[j].Lo:
+			i++
+		case y[j].Hi < x[i].Lo:
+			j++
+		default:
+			return true
+		}
+	}
+	return false
 }
 
 // mayOverlap reports whether some first packet could match both a and b.
