@@ -24,7 +24,7 @@ import (
 
 const (
 	cacheMagic   = "FWPOLC01"
-	cacheVersion = 2
+	cacheVersion = 3
 )
 
 // DefaultCacheDir is $FWPOL_CACHE_DIR, or fwpol under the user cache dir.
@@ -50,7 +50,9 @@ type cacheEntry struct {
 	// footprint is decoded from fpRaw only when a command asks for it.
 	footprint *Footprint
 	fpRaw     []byte
-	blob      []byte
+	// idx is the address index (addrindex.go); empty in entries that have none.
+	idx  []byte
+	blob []byte
 }
 
 // Footprint returns the entry's address footprint, decoding it on first use.
@@ -131,6 +133,9 @@ func readPack(path string) *pack {
 		fl := d.count()
 		e.fpRaw = d.b[:fl]
 		d.b = d.b[fl:]
+		il := d.count()
+		e.idx = d.b[:il]
+		d.b = d.b[il:]
 		bl := d.count()
 		e.blob = d.b[:bl]
 		d.b = d.b[bl:]
@@ -172,6 +177,8 @@ func (p *pack) write() error {
 		}
 		e.uvarint(uint64(len(raw)))
 		e.b = append(e.b, raw...)
+		e.uvarint(uint64(len(ent.idx)))
+		e.b = append(e.b, ent.idx...)
 		e.uvarint(uint64(len(ent.blob)))
 		e.b = append(e.b, ent.blob...)
 	}

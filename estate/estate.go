@@ -42,6 +42,17 @@ type Options struct {
 	// their rules and objects name) it accepts; cached configs that fail it
 	// are not even decoded.
 	Touching func(*Footprint) bool
+	// AddressesNear, when valid, asks only for what an address search
+	// (search.Address, without IncludeAny) reads of the addresses that may
+	// share an address with this prefix. A config whose cache entry has an
+	// address index then comes back as a skeleton: File, Device, Site,
+	// Vendor, the objects whose addresses may meet the prefix (kind, name,
+	// position, addresses) and the filters (name, entry flag) with the rules
+	// one of whose src/dst address sets may meet it (name, position, action,
+	// target, inactive flag, src/dst Any, Set, Negate, Refs). Every other
+	// field is empty. Configs parsed afresh, or without an index, come back
+	// whole; the search answers the same either way.
+	AddressesNear netip.Prefix
 }
 
 // Device is what the inventory says of a device before its configs are read.
@@ -140,19 +151,31 @@ func siteOfFolder(dir string) string {
 	return filepath.Base(dir)
 }
 
-// inventoryJobs lists the files of every device in scope that is wanted.
-func inventoryJobs(inv *netdb.Inventory, scope netdb.Filter, want func(Device) bool) []job {
-	var jobs []job
+// inventoryJobs lists the files of every device in scope (all), and of
+// those want accepts (wanted; all when want is nil).
+func inventoryJobs(inv *netdb.Inventory, scope netdb.Filter, want func(Device) bool) (all, wanted []job) {
 	for _, d := range inv.Select(scope) {
 		own := d.OwnAddrs()
-		if want != nil && !want(Device{Name: d.Name, Site: d.Site, Role: d.Role, Own: own}) {
-			continue
-		}
+		ok := want == nil || want(Device{Name: d.Name, Site: d.Site, Role: d.Role, Own: own})
 		for _, f := range d.Files {
-			jobs = append(jobs, job{path: f, explicit: true, vendor: d.Vendor, device: d.Name, site: d.Site, role: d.Role, own: own})
+			j := job{path: f, explicit: true, vendor: d.Vendor, device: d.Name, site: d.Site, role: d.Role, own: own}
+			all = append(all, j)
+			if ok && want != nil {
+				wanted = append(wanted, j)
+			}
 		}
 	}
-	return jobs
+	if want == nil {
+		wanted = all
+	}
+	return all, wanted
+}
+
+type result struct {
+	cfg       *policy.Config
+	skipped   bool
+	untouched bool // rejected by Options.Touching
+	err       error
 }
 
 // Load parses every config file under paths, and of every inventory device
@@ -166,11 +189,21 @@ func Load(paths []string, opt Options) (*Estate, error) {
 	if opt.Inventory != nil {
 		// The pack is keyed by every device in scope, so commands that load
 		// different subsets of the same estate share one pack.
-		cacheKey = append(inventoryJobs(opt.Inventory, opt.Scope, nil), jobs...)
-		jobs = append(inventoryJobs(opt.Inventory, opt.Scope, opt.Want), jobs...)
-	}
-	if opt.CacheDir != "" {
-		setAbs(cacheKey)
+		all, wanted := inventoryJobs(opt.Inventory, opt.Scope, opt.Want)
+		if opt.CacheDir != "" {
+			setAbs(all)
+			setAbs(jobs)
+			if opt.Want != nil {
+				setAbs(wanted)
+			}
+		}
+		cacheKey = append(all, jobs...)
+		if opt.Want == nil {
+			jobs = cacheKey
+		} else {
+			jobs = append(wanted, jobs...)
+		}
+	} else if opt.CacheDir != "" {
 		setAbs(jobs)
 	}
 	var forced *vendors.Vendor
@@ -184,12 +217,6 @@ func Load(paths []string, opt Options) (*Estate, error) {
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
-	}
-	type result struct {
-		cfg       *policy.Config
-		skipped   bool
-		untouched bool // rejected by Options.Touching
-		err       error
 	}
 	results := make([]result, len(jobs))
 	var old, fresh *pack
@@ -211,7 +238,7 @@ func Load(paths []string, opt Options) (*Estate, error) {
 				var r result
 				if old != nil {
 					keys[i] = j.abs
-					r.cfg, r.skipped, entries[i], hits[i], r.err = cachedParse(j, forced, old.entries[keys[i]], opt.Touching)
+					r.cfg, r.skipped, entries[i], hits[i], r.err = cachedParse(j, forced, old.entries[keys[i]], opt.Touching, opt.AddressesNear)
 				} else {
 					r.cfg, r.skipped, r.err = parseFile(j, forced)
 					if r.cfg != nil && opt.Touching != nil {
@@ -235,30 +262,24 @@ func Load(paths []string, opt Options) (*Estate, error) {
 	}
 	close(next)
 	wg.Wait()
-	if fresh != nil {
+	if fresh != nil && packDirty(old, cacheKey, results, hits) {
 		// Keep entries of devices this command skipped; drop stale ones.
 		inScope := make(map[string]bool, len(cacheKey))
 		for _, j := range cacheKey {
 			inScope[j.abs] = true
 		}
-		dirty := false
 		for k, ent := range old.entries {
 			if inScope[k] {
 				fresh.entries[k] = ent
-			} else {
-				dirty = true
 			}
 		}
 		for i, r := range results {
 			if r.err == nil {
 				fresh.entries[keys[i]] = entries[i]
-				dirty = dirty || !hits[i]
 			}
 		}
-		if dirty {
-			// The cache only accelerates: failing to write it is not an error.
-			_ = fresh.write()
-		}
+		// The cache only accelerates: failing to write it is not an error.
+		_ = fresh.write()
 	}
 
 	est := &Estate{}
@@ -280,6 +301,27 @@ func Load(paths []string, opt Options) (*Estate, error) {
 	link(est.Configs)
 	SortConfigs(est.Configs)
 	return est, nil
+}
+
+// packDirty reports whether the pack must be rewritten: some file was
+// parsed afresh, or the pack holds entries no longer in scope.
+func packDirty(old *pack, cacheKey []job, results []result, hits []bool) bool {
+	for i, r := range results {
+		if r.err == nil && !hits[i] {
+			return true
+		}
+	}
+	// Stale entries are only dead weight (every entry is checked against
+	// its file before use), and a pack is named after its set of keys, so
+	// they are rare: counting the in-scope keys found is enough (a key
+	// listed twice can hide a stale entry until the next rewrite).
+	n := 0
+	for _, j := range cacheKey {
+		if _, ok := old.entries[j.abs]; ok {
+			n++
+		}
+	}
+	return n < len(old.entries)
 }
 
 // link lets vendors resolve references across files (ipset save files).
@@ -306,7 +348,7 @@ func inScope(f netdb.Filter, c *policy.Config) bool {
 
 // cachedParse reuses a cache entry whose fingerprint still matches, else
 // parses and returns the entry to store. hit reports reuse.
-func cachedParse(j job, forced *vendors.Vendor, ent cacheEntry, touching func(*Footprint) bool) (cfg *policy.Config, skipped bool, out cacheEntry, hit bool, err error) {
+func cachedParse(j job, forced *vendors.Vendor, ent cacheEntry, touching func(*Footprint) bool, near netip.Prefix) (cfg *policy.Config, skipped bool, out cacheEntry, hit bool, err error) {
 	st, err := os.Stat(j.path)
 	if err != nil {
 		return nil, false, out, false, err
@@ -326,6 +368,11 @@ func cachedParse(j job, forced *vendors.Vendor, ent cacheEntry, touching func(*F
 			if touching != nil && !touching(ent.Footprint()) {
 				return nil, false, ent, true, nil
 			}
+			if near.IsValid() && len(ent.idx) > 0 {
+				if cfg, ok, err := decodeAddrIndex(ent.idx, j.path, near); ok && err == nil {
+					return cfg, false, ent, true, nil
+				}
+			}
 			if cfg, err := decodeConfig(ent.blob, j.path); err == nil {
 				return cfg, false, ent, true, nil
 			}
@@ -338,6 +385,7 @@ func cachedParse(j job, forced *vendors.Vendor, ent cacheEntry, touching func(*F
 	out = cacheEntry{fp: fp, vendor: vendorKey, skipped: skipped}
 	if cfg != nil {
 		out.blob = encodeConfig(cfg)
+		out.idx = encodeAddrIndex(cfg)
 		fp := footprintOf(cfg)
 		out.footprint = &fp
 		if touching != nil && !touching(out.footprint) {
