@@ -75,7 +75,11 @@ type Options struct {
 	// KnownVendors, when set, rejects devices naming another vendor.
 	KnownVendors []string
 	// DeviceName derives a device name from a config file (device groups).
+	// It must depend on the path only: the inventory cache keeps its results.
 	DeviceName func(path string) string
+	// CacheDir, when set, keeps the loaded inventory there and reuses it
+	// while none of its inputs changed (see cache.go).
+	CacheDir string
 }
 
 // Load reads an inventory file, or every inventory YAML file in a directory
@@ -84,6 +88,15 @@ func Load(path string, opt Options) (*Inventory, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err
+	}
+	var rec *recorder
+	var cacheFile string
+	if opt.CacheDir != "" {
+		cacheFile = cachePath(opt.CacheDir, path, opt)
+		if inv := readCache(cacheFile, path); inv != nil {
+			return inv, nil
+		}
+		rec = &recorder{}
 	}
 	inv := &Inventory{Path: path, Dir: path, siteByName: map[string]*Site{}, deviceByName: map[string]*Device{}}
 	var files []string
@@ -98,6 +111,9 @@ func Load(path string, opt Options) (*Inventory, error) {
 				}
 				return nil
 			}
+			if d.IsDir() {
+				rec.stat(depListing, p) // before WalkDir lists it
+			}
 			if ext := filepath.Ext(p); !d.IsDir() && (ext == ".yaml" || ext == ".yml") {
 				files = append(files, p)
 			}
@@ -111,7 +127,7 @@ func Load(path string, opt Options) (*Inventory, error) {
 		inv.Dir = filepath.Dir(path)
 		files = []string{path}
 	}
-	l := &loader{inv: inv, opt: opt}
+	l := &loader{inv: inv, opt: opt, rec: rec}
 	for _, f := range files {
 		if err := l.loadFile(f, !st.IsDir()); err != nil {
 			return nil, err
@@ -119,6 +135,10 @@ func Load(path string, opt Options) (*Inventory, error) {
 	}
 	if err := l.resolve(); err != nil {
 		return nil, err
+	}
+	if rec != nil && !rec.uncacheable {
+		// The cache only accelerates: failing to write it is not an error.
+		_ = writeCache(cacheFile, path, inv, rec)
 	}
 	return inv, nil
 }
@@ -128,6 +148,7 @@ type loader struct {
 	opt     Options
 	devices []pendingDevice
 	groups  []pendingGroup
+	rec     *recorder // what was read, for the cache; nil without one
 }
 
 type pendingDevice struct {
@@ -151,6 +172,7 @@ func errAt(file string, n *yaml.Node, format string, args ...any) error {
 }
 
 func (l *loader) loadFile(file string, required bool) error {
+	l.rec.stat(depContent, file)
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return err
@@ -354,6 +376,7 @@ func (l *loader) hostsFile(file string, n *yaml.Node, rel string) (map[string][]
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(filepath.Dir(file), rel)
 	}
+	l.rec.stat(depContent, path)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, errAt(file, n, "hosts_file: %v", err)
@@ -462,13 +485,26 @@ func (l *loader) expand(file string, n *yaml.Node, pattern string) ([]string, er
 	var files []string
 	dir, base := filepath.Split(p)
 	if !hasMeta(dir) && hasMeta(base) {
+		l.rec.stat(depListing, filepath.Clean(dir))
 		ents, _ := os.ReadDir(filepath.Clean(dir))
 		for _, e := range ents {
-			if ok, _ := filepath.Match(base, e.Name()); ok && isRegular(filepath.Join(dir, e.Name()), e) {
-				files = append(files, filepath.Join(dir, e.Name()))
+			if ok, _ := filepath.Match(base, e.Name()); ok {
+				if e.Type()&os.ModeSymlink != 0 {
+					l.rec.typ(filepath.Join(dir, e.Name())) // the target may change
+				}
+				if isRegular(filepath.Join(dir, e.Name()), e) {
+					files = append(files, filepath.Join(dir, e.Name()))
+				}
 			}
 		}
 	} else {
+		if hasMeta(p) {
+			if l.rec != nil {
+				l.rec.uncacheable = true
+			}
+		} else {
+			l.rec.typ(p)
+		}
 		matches, _ := filepath.Glob(p)
 		for _, m := range matches {
 			if st, err := os.Stat(m); err == nil && st.Mode().IsRegular() {
