@@ -5,6 +5,7 @@ package estate
 import (
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io/fs"
 	"net/netip"
 	"os"
@@ -222,6 +223,7 @@ func Load(paths []string, opt Options) (*Estate, error) {
 	var old, fresh *pack
 	if opt.CacheDir != "" {
 		old = readPack(packPath(opt.CacheDir, cacheKey))
+		defer old.close() // after the new pack, which copies its entries, is written
 		fresh = &pack{path: old.path, entries: make(map[string]cacheEntry, len(jobs))}
 	}
 	keys := make([]string, len(jobs))
@@ -373,7 +375,7 @@ func cachedParse(j job, forced *vendors.Vendor, ent cacheEntry, touching func(*F
 					return cfg, false, ent, true, nil
 				}
 			}
-			if cfg, err := decodeConfig(ent.blob, j.path); err == nil {
+			if cfg, err := ent.config(j.path); err == nil {
 				return cfg, false, ent, true, nil
 			}
 		}
@@ -385,6 +387,7 @@ func cachedParse(j job, forced *vendors.Vendor, ent cacheEntry, touching func(*F
 	out = cacheEntry{fp: fp, vendor: vendorKey, skipped: skipped}
 	if cfg != nil {
 		out.blob = encodeConfig(cfg)
+		out.blobCRC = crc32.Checksum(out.blob, crcTable)
 		out.idx = encodeAddrIndex(cfg)
 		fp := footprintOf(cfg)
 		out.footprint = &fp
