@@ -34,10 +34,11 @@ import (
 const (
 	invCacheMagic   = "FWPOLI01"
 	invCacheVersion = 1
-	// racyWindow: inputs changed this recently are not trusted to show a
-	// later change in their timestamps.
-	racyWindow = 2 * time.Second
 )
+
+// racyWindow: inputs changed this recently are not trusted to show a later
+// change in their timestamps (a variable for tests).
+var racyWindow = 2 * time.Second
 
 type fingerprint struct {
 	size, mtime, ctime int64
