@@ -53,6 +53,25 @@ func needsLink(c *policy.Config) bool {
 	return false
 }
 
+// effectiveFilters is c.Filters as decodeConfig rebuilds them: a later
+// filter of the same name replaces the earlier one in its place.
+func effectiveFilters(c *policy.Config) []*policy.Filter {
+	at := make(map[string]int, len(c.Filters))
+	var out []*policy.Filter
+	for _, f := range c.Filters {
+		if i, ok := at[f.Name]; ok {
+			out[i] = f
+			continue
+		}
+		at[f.Name] = len(out)
+		out = append(out, f)
+	}
+	return out
+}
+
+// encodeAddrIndex writes the index. Each record starts with its address
+// sets, so a search skips the records far from its query without
+// allocating.
 func encodeAddrIndex(c *policy.Config) []byte {
 	e := &encoder{b: make([]byte, 0, 512)}
 	if needsLink(c) {
@@ -74,13 +93,14 @@ func encodeAddrIndex(c *policy.Config) []byte {
 		if o.Addrs == nil {
 			continue
 		}
+		e.addrSet(o.Addrs)
 		e.str(o.Kind)
 		e.str(o.Name)
 		e.pos(o.Pos, f)
-		e.addrSet(o.Addrs)
 	}
-	e.uvarint(uint64(len(c.Filters)))
-	for _, fl := range c.Filters {
+	filters := effectiveFilters(c)
+	e.uvarint(uint64(len(filters)))
+	for _, fl := range filters {
 		e.str(fl.Name)
 		e.bool(fl.Entry)
 		n := 0
@@ -101,20 +121,23 @@ func encodeAddrIndex(c *policy.Config) []byte {
 			if mask == 0 {
 				continue
 			}
+			e.b = append(e.b, mask)
+			for k, m := range [...]*policy.AddrMatch{&r.Match.Src, &r.Match.Dst} {
+				if mask&(1<<k) != 0 {
+					e.addrSet(m.Set)
+				}
+			}
+			for k, m := range [...]*policy.AddrMatch{&r.Match.Src, &r.Match.Dst} {
+				if mask&(1<<k) != 0 {
+					e.bool(m.Negate)
+					e.strs(m.Refs)
+				}
+			}
 			e.str(r.Name)
 			e.pos(r.Pos, f)
 			e.uvarint(uint64(r.Action))
 			e.str(r.Target)
 			e.bool(r.Inactive)
-			e.b = append(e.b, mask)
-			for k, m := range [...]*policy.AddrMatch{&r.Match.Src, &r.Match.Dst} {
-				if mask&(1<<k) == 0 {
-					continue
-				}
-				e.bool(m.Negate)
-				e.strs(m.Refs)
-				e.addrSet(m.Set)
-			}
 		}
 	}
 	return e.b
@@ -158,6 +181,19 @@ func (nf *nearFilter) addrSet(d *decoder) *policy.AddrSet {
 	return policy.NewAddrSetFromRanges(append([]netipx.IPRange(nil), rr...), ws)
 }
 
+// skipStr and skipStrs pass over what a far record would have read.
+func (d *decoder) skipStr() {
+	n := d.count()
+	d.b = d.b[n:]
+}
+
+func (d *decoder) skipStrs() {
+	n := d.count()
+	for i := 0; i < n && d.err == nil; i++ {
+		d.skipStr()
+	}
+}
+
 // decodeAddrIndex rebuilds an address skeleton of a config: only the
 // objects and rule fields whose addresses may meet near, with what
 // search.Address reports of them. ok is false when the entry has no usable
@@ -173,44 +209,69 @@ func decodeAddrIndex(b []byte, file string, near netip.Prefix) (c *policy.Config
 	c.Vendor = d.str()
 	no := d.count()
 	for i := 0; i < no && d.err == nil; i++ {
-		kind, name := d.str(), d.str()
-		pos := d.pos(file)
-		if s := nf.addrSet(d); s != nil {
-			c.Objects = append(c.Objects, &policy.Object{Kind: kind, Name: name, Pos: pos, Addrs: s})
+		s := nf.addrSet(d)
+		if s == nil {
+			d.skipStr()
+			d.skipStr()
+			d.pos(file)
+			continue
 		}
+		o := &policy.Object{Addrs: s, Kind: d.str(), Name: d.str()}
+		o.Pos = d.pos(file)
+		c.Objects = append(c.Objects, o)
 	}
 	nfl := d.count()
+	var sets [2]*policy.AddrSet
 	for i := 0; i < nfl && d.err == nil; i++ {
-		fl := &policy.Filter{Name: d.str(), Entry: d.bool()}
+		name, entry := d.bytes(), d.bool()
+		var fl *policy.Filter
 		nr := d.count()
 		for j := 0; j < nr && d.err == nil; j++ {
-			var r policy.Rule
-			r.Name = d.str()
-			r.Pos = d.pos(file)
-			r.Action = policy.Action(d.uvarint())
-			r.Target = d.str()
-			r.Inactive = d.bool()
 			mask := d.byte()
 			if mask&^(fieldSrc|fieldDst) != 0 {
 				d.fail()
 			}
 			kept := false
+			for k := range sets {
+				sets[k] = nil
+				if mask&(1<<k) != 0 {
+					sets[k] = nf.addrSet(d)
+					kept = kept || sets[k] != nil
+				}
+			}
+			if !kept {
+				for k := range sets {
+					if mask&(1<<k) != 0 {
+						d.bool()
+						d.skipStrs()
+					}
+				}
+				d.skipStr()
+				d.pos(file)
+				d.uvarint()
+				d.skipStr()
+				d.bool()
+				continue
+			}
+			r := &policy.Rule{}
 			for k, m := range [...]*policy.AddrMatch{&r.Match.Src, &r.Match.Dst} {
-				if mask&(1<<k) == 0 {
-					continue
-				}
-				m.Negate = d.bool()
-				m.Refs = d.strs()
-				if m.Set = nf.addrSet(d); m.Set != nil {
-					kept = true
+				if mask&(1<<k) != 0 {
+					m.Set = sets[k]
+					m.Negate = d.bool()
+					m.Refs = d.strs()
 				}
 			}
-			if kept {
-				fl.Rules = append(fl.Rules, &r)
+			r.Name = d.str()
+			r.Pos = d.pos(file)
+			r.Action = policy.Action(d.uvarint())
+			r.Target = d.str()
+			r.Inactive = d.bool()
+			if fl == nil {
+				fl = &policy.Filter{Name: string(name), Entry: entry}
+				c.Filters = append(c.Filters, fl)
 			}
+			fl.Rules = append(fl.Rules, r)
 		}
-		// same-named filters replace earlier ones, as decodeConfig does
-		c.AddFilter(fl)
 	}
 	if d.err == nil && len(d.b) != 0 {
 		d.fail()

@@ -30,7 +30,7 @@ import (
 
 const (
 	cacheMagic   = "FWPOLC01"
-	cacheVersion = 4
+	cacheVersion = 5
 	// packHeader: magic, CRC-32C of the index section, its length (8 bytes).
 	packHeader = len(cacheMagic) + 4 + 8
 )
