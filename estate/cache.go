@@ -55,7 +55,7 @@ type cacheEntry struct {
 	fp      fingerprint
 	vendor  string
 	skipped bool
-	// footprint is decoded from fpRaw only when a command asks for it.
+	// footprint is set on entries parsed afresh; fpRaw holds it encoded.
 	footprint *Footprint
 	fpRaw     []byte
 	// idx is the address index (addrindex.go); empty in entries that have none.
@@ -73,24 +73,20 @@ func (e *cacheEntry) config(file string) (*policy.Config, error) {
 	return decodeConfig(e.blob, file)
 }
 
-// Footprint returns the entry's address footprint, decoding it on first use.
-func (e *cacheEntry) Footprint() *Footprint {
-	if e.footprint == nil {
-		fp := &Footprint{Always: true} // undecodable: never skip the config
-		d := &decoder{b: e.fpRaw}
-		always := d.bool()
-		n := d.count()
-		rr := make([]netipx.IPRange, n)
-		for k := range rr {
-			from := d.addr()
-			rr[k] = netipx.IPRangeFrom(from, d.addr())
-		}
-		if d.err == nil {
-			fp = &Footprint{Ranges: rr, Always: always}
-		}
-		e.footprint = fp
+// footprintInto decodes the entry's address footprint into fp, reusing
+// its storage (one Footprint per worker: no allocation per entry). An
+// undecodable footprint never lets the config be skipped.
+func (e *cacheEntry) footprintInto(fp *Footprint) *Footprint {
+	d := &decoder{b: e.fpRaw}
+	always := d.bool()
+	n := d.count()
+	rr := fp.Ranges[:0]
+	for k := 0; k < n && d.err == nil; k++ {
+		from := d.addr()
+		rr = append(rr, netipx.IPRangeFrom(from, d.addr()))
 	}
-	return e.footprint
+	*fp = Footprint{Ranges: rr, Always: always || d.err != nil}
+	return fp
 }
 
 func encodeFootprint(fp *Footprint) []byte {

@@ -41,7 +41,8 @@ type Options struct {
 	Want func(Device) bool
 	// Touching, when set, keeps only configs whose footprint (every address
 	// their rules and objects name) it accepts; cached configs that fail it
-	// are not even decoded.
+	// are not even decoded. It must not keep the Footprint after returning
+	// (its storage is reused).
 	Touching func(*Footprint) bool
 	// AddressesNear, when valid, asks only for what an address search
 	// (search.Address, without IncludeAny) reads of the addresses that may
@@ -235,12 +236,13 @@ func Load(paths []string, opt Options) (*Estate, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var scratch Footprint // reused for every cached footprint
 			for i := range next {
 				j := jobs[i]
 				var r result
 				if old != nil {
 					keys[i] = j.abs
-					r.cfg, r.skipped, entries[i], hits[i], r.err = cachedParse(j, forced, old.entries[keys[i]], opt.Touching, opt.AddressesNear)
+					r.cfg, r.skipped, entries[i], hits[i], r.err = cachedParse(j, forced, old.entries[keys[i]], opt.Touching, opt.AddressesNear, &scratch)
 				} else {
 					r.cfg, r.skipped, r.err = parseFile(j, forced)
 					if r.cfg != nil && opt.Touching != nil {
@@ -350,7 +352,7 @@ func inScope(f netdb.Filter, c *policy.Config) bool {
 
 // cachedParse reuses a cache entry whose fingerprint still matches, else
 // parses and returns the entry to store. hit reports reuse.
-func cachedParse(j job, forced *vendors.Vendor, ent cacheEntry, touching func(*Footprint) bool, near netip.Prefix) (cfg *policy.Config, skipped bool, out cacheEntry, hit bool, err error) {
+func cachedParse(j job, forced *vendors.Vendor, ent cacheEntry, touching func(*Footprint) bool, near netip.Prefix, scratch *Footprint) (cfg *policy.Config, skipped bool, out cacheEntry, hit bool, err error) {
 	st, err := os.Stat(j.path)
 	if err != nil {
 		return nil, false, out, false, err
@@ -367,7 +369,7 @@ func cachedParse(j job, forced *vendors.Vendor, ent cacheEntry, touching func(*F
 			if ent.skipped {
 				return nil, true, ent, true, nil
 			}
-			if touching != nil && !touching(ent.Footprint()) {
+			if touching != nil && !touching(ent.footprintInto(scratch)) {
 				return nil, false, ent, true, nil
 			}
 			if near.IsValid() && len(ent.idx) > 0 {
