@@ -33,7 +33,7 @@ import (
 
 const (
 	invCacheMagic   = "FWPOLI01"
-	invCacheVersion = 1
+	invCacheVersion = 2
 )
 
 // racyWindow: inputs changed this recently are not trusted to show a later
@@ -239,6 +239,7 @@ func (e *encoder) inventory(inv *Inventory) {
 		e.str(s.Description)
 		e.prefixes(s.Ranges)
 		e.prefixes(s.Infrastructure)
+		e.strs(s.Path)
 		e.pos(s.Pos)
 	}
 	e.uvarint(uint64(len(inv.Protected)))
@@ -247,6 +248,7 @@ func (e *encoder) inventory(inv *Inventory) {
 		e.str(p.Reason)
 		e.pos(p.Pos)
 	}
+	e.strs(inv.PathRoles)
 	e.uvarint(uint64(len(inv.Devices)))
 	for _, d := range inv.Devices {
 		e.str(d.Name)
@@ -406,6 +408,7 @@ func (d *decoder) inventory() *Inventory {
 		s := &Site{Name: d.str(), Description: d.str()}
 		s.Ranges = d.prefixes()
 		s.Infrastructure = d.prefixes()
+		s.Path = d.strs()
 		s.Pos = d.pos()
 		inv.Sites = append(inv.Sites, s)
 		inv.siteByName[s.Name] = s
@@ -422,6 +425,7 @@ func (d *decoder) inventory() *Inventory {
 		p.Pos = d.pos()
 		inv.Protected = append(inv.Protected, p)
 	}
+	inv.PathRoles = d.strs()
 	nd := d.count()
 	// one backing array for every device: 37,000 hosts decode fast
 	devs := make([]Device, nd)

@@ -158,7 +158,8 @@ func TestInventoryCodecEveryField(t *testing.T) {
 	p := policy.Pos{File: "inv.yaml", Line: 3, Col: 5}
 	pfx := netip.MustParsePrefix("10.1.0.0/16")
 	inv := &Inventory{Path: "inv.yaml", Dir: ".",
-		Sites:     []*Site{{Name: "dc1", Description: "d", Ranges: []netip.Prefix{pfx, netip.MustParsePrefix("2001:db8::/48")}, Infrastructure: []netip.Prefix{pfx}, Pos: p}},
+		Sites:     []*Site{{Name: "dc1", Description: "d", Ranges: []netip.Prefix{pfx, netip.MustParsePrefix("2001:db8::/48")}, Infrastructure: []netip.Prefix{pfx}, Path: []string{"a"}, Pos: p}},
+		PathRoles: []string{"core", "edge"},
 		Protected: []Protected{{Prefix: pfx, Reason: "r", Pos: p}},
 		Devices: []*Device{{Name: "a", Site: "dc1", Role: "edge", Vendor: "junos", Mgmt: netip.MustParseAddr("10.1.0.1"),
 			Addresses: []netip.Addr{netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("::ffff:10.1.0.2")}, Tags: []string{"t"},

@@ -27,6 +27,7 @@ type rawFile struct {
 	Protected    []rawProtected `yaml:"protected"`
 	Devices      []rawDevice    `yaml:"devices"`
 	DeviceGroups []rawGroup     `yaml:"device_groups"`
+	PathRoles    []string       `yaml:"path_roles"`
 }
 
 type rawSite struct {
@@ -34,6 +35,7 @@ type rawSite struct {
 	Description    string   `yaml:"description"`
 	Ranges         []string `yaml:"ranges"`
 	Infrastructure []string `yaml:"infrastructure"`
+	Path           []string `yaml:"path"`
 }
 
 type rawProtected struct {
@@ -68,7 +70,7 @@ type rawGroup struct {
 	Transport *Transport `yaml:"transport"`
 }
 
-var inventoryKeys = []string{"sites", "protected", "devices", "device_groups"}
+var inventoryKeys = []string{"sites", "protected", "devices", "device_groups", "path_roles"}
 
 // Options tune validation.
 type Options struct {
@@ -136,6 +138,9 @@ func Load(path string, opt Options) (*Inventory, error) {
 	if err := l.resolve(); err != nil {
 		return nil, err
 	}
+	if err := l.checkPaths(); err != nil {
+		return nil, err
+	}
 	if rec != nil && !rec.uncacheable {
 		// The cache only accelerates: failing to write it is not an error.
 		_ = writeCache(cacheFile, path, inv, rec)
@@ -149,6 +154,63 @@ type loader struct {
 	devices []pendingDevice
 	groups  []pendingGroup
 	rec     *recorder // what was read, for the cache; nil without one
+	// site paths are checked once every device is known
+	sitePaths []pendingPath
+	rolesAt   *yaml.Node // where path_roles was given
+}
+
+type pendingPath struct {
+	site *Site
+	node *yaml.Node
+	file string
+}
+
+// pathRoles reads path_roles: distinct, non-empty role names, given once.
+func (l *loader) pathRoles(file string, n *yaml.Node) error {
+	if l.rolesAt != nil {
+		return errAt(file, n, "path_roles given twice (first at line %d)", l.rolesAt.Line)
+	}
+	if n.Kind != yaml.SequenceNode {
+		return errAt(file, n, "path_roles must be a list of roles")
+	}
+	var roles []string
+	for _, item := range n.Content {
+		if item.Kind != yaml.ScalarNode || strings.TrimSpace(item.Value) == "" {
+			return errAt(file, item, "path_roles: each entry must be a role name")
+		}
+		if oneOf(item.Value, roles) && len(roles) > 0 {
+			return errAt(file, item, "path_roles: role %q listed twice", item.Value)
+		}
+		roles = append(roles, item.Value)
+	}
+	l.rolesAt = n
+	l.inv.PathRoles = roles
+	return nil
+}
+
+// checkPaths validates every site's path: known devices of that site, each
+// listed once.
+func (l *loader) checkPaths() error {
+	for _, pp := range l.sitePaths {
+		var seen []string
+		for i, name := range pp.site.Path {
+			at := pp.node
+			if at != nil && at.Kind == yaml.SequenceNode && i < len(at.Content) {
+				at = at.Content[i]
+			}
+			d := l.inv.deviceByName[name]
+			switch {
+			case d == nil:
+				return errAt(pp.file, at, "site %q path: unknown device %q", pp.site.Name, name)
+			case d.Site != pp.site.Name:
+				return errAt(pp.file, at, "site %q path: device %q is at site %q", pp.site.Name, name, d.Site)
+			case len(seen) > 0 && oneOf(name, seen):
+				return errAt(pp.file, at, "site %q path: device %q listed twice", pp.site.Name, name)
+			}
+			seen = append(seen, name)
+		}
+	}
+	return nil
 }
 
 type pendingDevice struct {
@@ -199,6 +261,11 @@ func (l *loader) loadFile(file string, required bool) error {
 	}
 	if err := checkKeys(file, root, reflect.TypeOf(rawFile{})); err != nil {
 		return err
+	}
+	if n := valueOf(root, "path_roles"); n != nil {
+		if err := l.pathRoles(file, n); err != nil {
+			return err
+		}
 	}
 	for _, sec := range []struct {
 		key string
@@ -253,7 +320,10 @@ func (l *loader) site(file string, n *yaml.Node) error {
 	if prev := l.inv.siteByName[r.Name]; prev != nil {
 		return errAt(file, valueOf(n, "name"), "duplicate site %q (first defined at %s)", r.Name, prev.Pos)
 	}
-	s := &Site{Name: r.Name, Description: r.Description, Pos: posOf(file, n)}
+	s := &Site{Name: r.Name, Description: r.Description, Pos: posOf(file, n), Path: r.Path}
+	if len(r.Path) > 0 {
+		l.sitePaths = append(l.sitePaths, pendingPath{s, valueOf(n, "path"), file})
+	}
 	var err error
 	if s.Ranges, err = prefixes(file, n, "ranges", r.Ranges); err != nil {
 		return err
