@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/fwpol/fwpol/netdb"
 	"github.com/fwpol/fwpol/parser"
@@ -173,6 +174,35 @@ func inventoryJobs(inv *netdb.Inventory, scope netdb.Filter, want func(Device) b
 	return all, wanted
 }
 
+// statResult is a file's fingerprint, taken before it is read.
+type statResult struct {
+	fp  fingerprint
+	err error
+}
+
+// parallel calls fn(w, i) for every i < n on up to workers goroutines
+// (w numbers the goroutine), which take chunk indexes at a time.
+func parallel(n, workers, chunk int, fn func(w, i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers && w*chunk < n; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for {
+				start := int(next.Add(int64(chunk))) - chunk
+				if start >= n {
+					return
+				}
+				for i := start; i < min(start+chunk, n); i++ {
+					fn(w, i)
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+}
+
 type result struct {
 	cfg       *policy.Config
 	skipped   bool
@@ -221,52 +251,55 @@ func Load(paths []string, opt Options) (*Estate, error) {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	results := make([]result, len(jobs))
-	var old, fresh *pack
+	var old *pack
+	var stats []statResult
 	if opt.CacheDir != "" {
-		old = readPack(packPath(opt.CacheDir, cacheKey))
+		// Every file is checked against its cache entry: stat them all
+		// while the pack is read.
+		packRead := make(chan struct{})
+		go func() {
+			defer close(packRead)
+			old = readPack(packPath(opt.CacheDir, cacheKey))
+		}()
+		stats = make([]statResult, len(jobs))
+		parallel(len(jobs), workers, 64, func(_, i int) {
+			st, err := os.Stat(jobs[i].path)
+			if err == nil {
+				stats[i].fp = fingerprintOf(st)
+			}
+			stats[i].err = err
+		})
+		<-packRead
 		defer old.close() // after the new pack, which copies its entries, is written
-		fresh = &pack{path: old.path, entries: make(map[string]cacheEntry, len(jobs))}
 	}
 	keys := make([]string, len(jobs))
 	entries := make([]cacheEntry, len(jobs))
 	hits := make([]bool, len(jobs))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var scratch Footprint // reused for every cached footprint
-			for i := range next {
-				j := jobs[i]
-				var r result
-				if old != nil {
-					keys[i] = j.abs
-					r.cfg, r.skipped, entries[i], hits[i], r.err = cachedParse(j, forced, old.entries[keys[i]], opt.Touching, opt.AddressesNear, &scratch)
-				} else {
-					r.cfg, r.skipped, r.err = parseFile(j, forced)
-					if r.cfg != nil && opt.Touching != nil {
-						if fp := footprintOf(r.cfg); !opt.Touching(&fp) {
-							r.cfg, r.untouched = nil, true
-						}
-					}
+	scratches := make([]Footprint, workers) // reused for every cached footprint
+	parallel(len(jobs), workers, 1, func(w, i int) {
+		j := jobs[i]
+		var r result
+		if old != nil {
+			keys[i] = j.abs
+			r.cfg, r.skipped, entries[i], hits[i], r.err = cachedParse(j, stats[i], forced, old.entries[keys[i]], opt.Touching, opt.AddressesNear, &scratches[w])
+		} else {
+			r.cfg, r.skipped, r.err = parseFile(j, forced)
+			if r.cfg != nil && opt.Touching != nil {
+				if fp := footprintOf(r.cfg); !opt.Touching(&fp) {
+					r.cfg, r.untouched = nil, true
 				}
-				if r.cfg != nil {
-					if j.device != "" {
-						r.cfg.Device = j.device
-					}
-					r.cfg.Site, r.cfg.Role, r.cfg.OwnAddrs = j.site, j.role, j.own
-				}
-				results[i] = r
 			}
-		}()
-	}
-	for i := range jobs {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if fresh != nil && packDirty(old, cacheKey, results, hits) {
+		}
+		if r.cfg != nil {
+			if j.device != "" {
+				r.cfg.Device = j.device
+			}
+			r.cfg.Site, r.cfg.Role, r.cfg.OwnAddrs = j.site, j.role, j.own
+		}
+		results[i] = r
+	})
+	if old != nil && packDirty(old, cacheKey, results, hits) {
+		fresh := &pack{path: old.path, entries: make(map[string]cacheEntry, len(cacheKey))}
 		// Keep entries of devices this command skipped; drop stale ones.
 		inScope := make(map[string]bool, len(cacheKey))
 		for _, j := range cacheKey {
@@ -352,16 +385,15 @@ func inScope(f netdb.Filter, c *policy.Config) bool {
 
 // cachedParse reuses a cache entry whose fingerprint still matches, else
 // parses and returns the entry to store. hit reports reuse.
-func cachedParse(j job, forced *vendors.Vendor, ent cacheEntry, touching func(*Footprint) bool, near netip.Prefix, scratch *Footprint) (cfg *policy.Config, skipped bool, out cacheEntry, hit bool, err error) {
-	st, err := os.Stat(j.path)
-	if err != nil {
-		return nil, false, out, false, err
+func cachedParse(j job, st statResult, forced *vendors.Vendor, ent cacheEntry, touching func(*Footprint) bool, near netip.Prefix, scratch *Footprint) (cfg *policy.Config, skipped bool, out cacheEntry, hit bool, err error) {
+	if st.err != nil {
+		return nil, false, out, false, st.err
 	}
 	vendorKey := j.vendor
 	if forced != nil {
 		vendorKey = forced.Name
 	}
-	fp := fingerprintOf(st)
+	fp := st.fp
 	// a file skipped while walking a directory must still fail when it is
 	// named explicitly, so a cached "skipped" is only reused for walks
 	if (ent.skipped && !j.explicit) || (!ent.skipped && ent.blob != nil) {
