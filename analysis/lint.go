@@ -1,12 +1,16 @@
 package analysis
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/bits"
 	"runtime"
 	"sort"
 	"strings"
 	"sync"
+	"time"
+
+	"go4.org/netipx"
 
 	"github.com/fwpol/fwpol/policy"
 )
@@ -59,6 +63,7 @@ var LintRules = []LintRule{
 	{"unused-object", "an object is never referenced by a rule, nor as a member of a used object", SevNote},
 	{"unused-filter", "a filter is never jumped to, nor (when the device has bindings) bound to an interface, zone pair, line or hook", SevNote},
 	{"permit-any-any", "a permit rule matches any source and any destination (on any port, or on the ports it names); ICMP-only and interface-scoped rules are not reported", SevWarning},
+	{"expired", "a rule uses a time-range (ASA, IOS) or scheduler (Junos SRX) whose end date has passed (relative to --now): on the device it no longer matches; the end date is in the finding", SevWarning},
 	{"broad-source", "a permit rule's source contains a network wider than --max-src-prefix (IPv4) or --max-src-prefix6 (IPv6); a source of \"any\" is reported only with any destination (permit-any-any)", SevWarning},
 }
 
@@ -84,6 +89,9 @@ type LintFinding struct {
 	// (later, or the default) the rule's packets.
 	Related     []policy.RuleRef `json:"related,omitempty"`
 	RelatedMore int              `json:"related_more,omitempty"`
+	// Ended is, for expired findings, when the rule's time-range or
+	// scheduler ended (RFC 3339, device local time labelled UTC).
+	Ended string `json:"ended,omitempty"`
 }
 
 // LintOptions tune Lint.
@@ -95,6 +103,8 @@ type LintOptions struct {
 	MaxSrcPrefix6 int
 	// Workers bounds parallelism (0 = one per CPU).
 	Workers int
+	// Now is the time expired time-ranges are judged at (zero = now).
+	Now time.Time
 }
 
 // managerBudget bounds the nodes a worker's reused manager accumulates
@@ -112,6 +122,9 @@ func Lint(cfgs []*policy.Config, opt LintOptions) []LintFinding {
 	}
 	if opt.MaxSrcPrefix6 == 0 {
 		opt.MaxSrcPrefix6 = 32
+	}
+	if opt.Now.IsZero() {
+		opt.Now = time.Now()
 	}
 	workers := opt.Workers
 	if workers <= 0 {
@@ -170,8 +183,11 @@ func SortFindings(fs []LintFinding) {
 }
 
 type configLinter struct {
-	opt LintOptions
-	m   *policy.Manager
+	opt  LintOptions
+	m    *policy.Manager
+	memo lintMemo
+	// memoHits counts components answered from memo (for tests).
+	memoHits int
 }
 
 func (l *configLinter) manager(need int) *policy.Manager {
@@ -204,6 +220,8 @@ func (l *configLinter) lint(c *policy.Config) []LintFinding {
 		var found []policy.Finding
 		if len(f.Rules) <= smallFilterRules {
 			found = l.lintSmall(c, f)
+		} else if fs, ok := l.lintLarge(c, f); ok {
+			found = fs
 		} else {
 			found = l.manager(100*total+1024).LintFilter(c, f)
 		}
@@ -244,6 +262,7 @@ func (l *configLinter) lint(c *policy.Config) []LintFinding {
 			}
 		}
 	}
+	out = append(out, expired(c, l.opt.Now, base)...)
 	for _, u := range c.Undefined {
 		fd := base("undefined", SevError, u.Pos)
 		fd.Object = u.Name
@@ -318,9 +337,11 @@ func (l *configLinter) widest(a *policy.AddrMatch, fam policy.Family) string {
 	if a.Set == nil {
 		return ""
 	}
-	for _, p := range a.Set.Prefixes() {
-		if lim := limit(p.Addr().Is4()); lim >= 0 && p.Bits() < lim {
-			return p.String()
+	if mayHoldWide(a.Set.Ranges(), limit) {
+		for _, p := range a.Set.Prefixes() {
+			if lim := limit(p.Addr().Is4()); lim >= 0 && p.Bits() < lim {
+				return p.String()
+			}
 		}
 	}
 	for _, w := range a.Set.Wildcards() {
@@ -409,6 +430,9 @@ func unusedObjects(c *policy.Config, base func(string, Severity, policy.Pos) Lin
 			for _, n := range r.Match.ServiceRefs {
 				use(n)
 			}
+			if r.Extras.TimeRange != "" {
+				use(r.Extras.TimeRange)
+			}
 		}
 	}
 	for len(queue) > 0 {
@@ -477,4 +501,85 @@ func CountBySeverity(fs []LintFinding) map[Severity]int {
 		out[f.Severity]++
 	}
 	return out
+}
+
+// expired reports rules whose time-range or scheduler ended before now.
+func expired(c *policy.Config, now time.Time, base func(string, Severity, policy.Pos) LintFinding) []LintFinding {
+	var ranges map[string]*policy.Object
+	var out []LintFinding
+	type key struct {
+		filter, rule string
+		pos          policy.Pos
+	}
+	seen := map[key]bool{}
+	for _, f := range c.Filters {
+		for _, r := range f.Rules {
+			if r == nil || r.Inactive || r.Extras.TimeRange == "" {
+				continue
+			}
+			if ranges == nil {
+				ranges = map[string]*policy.Object{}
+				for _, o := range c.Objects {
+					if (o.Kind == policy.KindTimeRange || o.Kind == policy.KindScheduler) && ranges[o.Name] == nil {
+						ranges[o.Name] = o
+					}
+				}
+			}
+			o := ranges[r.Extras.TimeRange]
+			end, ok := policy.TimeRangeEnd(o)
+			if !ok || !end.Before(now) {
+				continue
+			}
+			k := key{f.Name, r.Name, r.Pos}
+			if seen[k] {
+				continue // one policy compiled into several rules
+			}
+			seen[k] = true
+			fd := base("expired", SevWarning, r.Pos)
+			fd.Filter, fd.Rule, fd.Action, fd.Object = f.Name, r.Name, r.Action.String(), o.Name
+			fd.Ended = end.Format(time.RFC3339)
+			fd.Message = fmt.Sprintf("%s %q ended %s: the rule no longer matches any packet on the device (remove it or the %s)",
+				o.Kind, o.Name, end.Format("2006-01-02 15:04"), o.Kind)
+			out = append(out, fd)
+		}
+	}
+	return out
+}
+
+// mayHoldWide reports whether some range is large enough to hold a prefix
+// shorter than the limit of its family (a prefix of length p spans 2^(w-p)
+// addresses), so that computing the set's prefixes is worth it.
+func mayHoldWide(rs []netipx.IPRange, limit func(v4 bool) int) bool {
+	for _, r := range rs {
+		v4 := r.From().Is4()
+		lim := limit(v4)
+		if lim < 0 {
+			continue
+		}
+		w := 128
+		if v4 {
+			w = 32
+		}
+		need := w - lim + 1 // a prefix shorter than lim spans at least 2^need addresses
+		if need <= 0 {
+			return true
+		}
+		a, b := r.From().As16(), r.To().As16()
+		ahi, alo := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(a[8:])
+		bhi, blo := binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
+		dlo, borrow := bits.Sub64(blo, alo, 0)
+		dhi, _ := bits.Sub64(bhi, ahi, borrow)
+		// the range holds 2^need addresses iff span-1 >= 2^need - 1
+		if need >= 128 {
+			return true // only /0 is shorter: leave it to the prefixes
+		}
+		var thi, tlo uint64 = 0, 1<<need - 1
+		if need >= 64 {
+			thi, tlo = 1<<(need-64)-1, ^uint64(0)
+		}
+		if dhi > thi || (dhi == thi && dlo >= tlo) {
+			return true
+		}
+	}
+	return false
 }

@@ -28,34 +28,56 @@ func participates(r *policy.Rule) bool {
 // lintSmall returns the per-filter findings of f (as policy.LintFilter does).
 func (l *configLinter) lintSmall(c *policy.Config, f *policy.Filter) []policy.Finding {
 	n := len(f.Rules)
-	parent := make([]int, n)
-	for i := range parent {
-		parent[i] = i
-	}
-	var find func(int) int
-	find = func(i int) int {
-		for parent[i] != i {
-			parent[i] = parent[parent[i]]
-			i = parent[i]
-		}
-		return i
-	}
 	ok := make([]bool, n)
 	for i, r := range f.Rules {
 		ok[i] = participates(r)
 	}
+	uf := newUnionFind(n)
 	for i := 0; i < n; i++ {
 		if !ok[i] {
 			continue
 		}
 		for j := i + 1; j < n; j++ {
 			if ok[j] && mayOverlap(&f.Rules[i].Match, &f.Rules[j].Match) {
-				if a, b := find(i), find(j); a != b {
-					parent[b] = a
-				}
+				uf.union(i, j)
 			}
 		}
 	}
+	return l.lintComponents(c, f, ok, uf)
+}
+
+// unionFind groups rules whose matches may overlap.
+type unionFind []int32
+
+func newUnionFind(n int) unionFind {
+	u := make(unionFind, n)
+	for i := range u {
+		u[i] = int32(i)
+	}
+	return u
+}
+
+func (u unionFind) find(i int) int {
+	for int(u[i]) != i {
+		u[i] = u[u[i]]
+		i = int(u[i])
+	}
+	return i
+}
+
+func (u unionFind) union(i, j int) {
+	if a, b := u.find(i), u.find(j); a != b {
+		if b < a {
+			a, b = b, a
+		}
+		u[b] = int32(a)
+	}
+}
+
+// lintComponents lints each component of f's rules (ok marks the rules
+// that take part; uf groups them) on its own and returns every finding.
+func (l *configLinter) lintComponents(c *policy.Config, f *policy.Filter, ok []bool, uf unionFind) []policy.Finding {
+	find := uf.find
 	comps := map[int][]*policy.Rule{}
 	var order []int
 	for i, r := range f.Rules {
@@ -99,7 +121,7 @@ func (l *configLinter) lintSmall(c *policy.Config, f *policy.Filter) []policy.Fi
 				}
 			}
 		}
-		out = append(out, l.manager(200*total+1024).LintFilter(c, sub)...)
+		out = append(out, l.lintComponent(c, sub, 200*total+1024)...)
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package blocklist
 
 import (
 	"github.com/fwpol/fwpol/policy"
+	"github.com/fwpol/fwpol/search"
 )
 
 // Cut is a currently permitted region a block would drop: the packets a
@@ -53,8 +54,14 @@ func Impact(cfgs []*policy.Config, scope Scope, src, dst *policy.AddrSet) []Cut 
 				}
 				m = policy.NewManager(1<<14 + 100*n)
 			}
+			// a host's filters only see its own traffic (search.Visible)
+			visible, sees := search.Visible(m, c, f)
+			if !sees {
+				continue
+			}
 			blocked := m.MatchSet(&policy.Match{Src: policy.AddrMatch{Set: src}, Dst: policy.AnyAddr()}, f.Family).
-				Union(m.MatchSet(&policy.Match{Src: policy.AnyAddr(), Dst: policy.AddrMatch{Set: dst}}, f.Family))
+				Union(m.MatchSet(&policy.Match{Src: policy.AnyAddr(), Dst: policy.AddrMatch{Set: dst}}, f.Family)).
+				Intersect(visible)
 			if blocked.IsEmpty() {
 				continue
 			}

@@ -36,6 +36,7 @@ type DeviceChange struct {
 // supportedKinds are the filter kinds each vendor's RenderBlock protects.
 var supportedKinds = map[string]bool{
 	"junos-filter": true, "junos-filter-list": true, "acl": true, "iptables-chain": true, "nft-chain": true,
+	"srx-policy": true,
 }
 
 // BoundFilters are the entry filters of c that are bound somewhere, in

@@ -30,7 +30,9 @@ import (
 
 const (
 	cacheMagic   = "FWPOLC01"
-	cacheVersion = 5
+	// 3: Object.Meta; 4, 5: mapped packs with per-config checksums and the
+	// address index; 6: both
+	cacheVersion = 6
 	// packHeader: magic, CRC-32C of the index section, its length (8 bytes).
 	packHeader = len(cacheMagic) + 4 + 8
 )

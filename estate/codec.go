@@ -177,6 +177,7 @@ func encodeConfig(c *policy.Config) []byte {
 		e.strs(o.Members)
 		e.str(o.Unresolved)
 		e.str(o.Scope)
+		e.strMap(o.Meta)
 	}
 	e.uvarint(uint64(len(c.Bindings)))
 	for _, b := range c.Bindings {
@@ -439,6 +440,7 @@ func decodeConfig(b []byte, file string) (*policy.Config, error) {
 		o.Members = d.strs()
 		o.Unresolved = d.str()
 		o.Scope = d.str()
+		o.Meta = d.strMap()
 		c.Objects = append(c.Objects, o)
 	}
 	nb := d.count()

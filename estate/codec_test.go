@@ -20,7 +20,7 @@ func fullConfig() *policy.Config {
 	r := func(lo, hi uint16) *policy.Ranges { x := policy.NewRanges(policy.Range{Lo: lo, Hi: hi}); return &x }
 	p := policy.Pos{File: "a.conf", Line: 7, Col: 3}
 	c := &policy.Config{File: "a.conf", Device: "d", Site: "s", Role: "edge", OwnAddrs: []netip.Addr{netip.MustParseAddr("10.0.0.1")}, Vendor: "v", Format: "set",
-		Objects:   []*policy.Object{{Kind: "prefix-list", Name: "PL", Pos: p, Addrs: set, Members: []string{"x"}, Unresolved: "apply-path", Scope: "trust"}},
+		Objects:   []*policy.Object{{Kind: "prefix-list", Name: "PL", Pos: p, Addrs: set, Members: []string{"x"}, Unresolved: "apply-path", Scope: "trust", Meta: map[string]string{"end": "2025-01-01T00:00:00Z"}}},
 		Bindings:  []policy.Binding{{Filter: "F", Kind: "interface", Target: "ge-0/0/0.0", Direction: "in", Pos: policy.Pos{File: "other.conf", Line: 2, Col: 1}}},
 		Warnings:  []policy.Warning{{Pos: p, Msg: "w"}},
 		Undefined: []policy.Reference{{Kind: "prefix-list", Name: "NOPE", Pos: p}},

@@ -220,27 +220,6 @@ func Check(cfgs []*policy.Config, intents []*Intent, names Names) (*Report, erro
 	return rep, nil
 }
 
-// seenBy restricts a region to what filter f of a host can see: a host's
-// input filters see packets to its own addresses, output filters packets
-// from them, and hosts do not route.
-func seenBy(m *policy.Manager, t target) (policy.PacketSet, bool) {
-	all := m.Universe(t.f.Family)
-	c := t.cfg
-	if len(c.OwnAddrs) == 0 {
-		return all, true
-	}
-	own := policy.AddrMatch{Set: ownSet(c)}
-	switch search.Direction(t.f) {
-	case "input":
-		return m.MatchSet(&policy.Match{Src: policy.AnyAddr(), Dst: own}, t.f.Family), true
-	case "output":
-		return m.MatchSet(&policy.Match{Src: own, Dst: policy.AnyAddr()}, t.f.Family), true
-	case "forward":
-		return all, c.Role != "host"
-	}
-	return all, true
-}
-
 // visibleMayOverlap is a cheap test that a host filter can see any packet of
 // the region at all (its own addresses as destination or source).
 func visibleMayOverlap(t target, m *policy.Match) bool {
@@ -265,14 +244,6 @@ func visibleMayOverlap(t target, m *policy.Match) bool {
 		return c.Role != "host"
 	}
 	return true
-}
-
-func ownSet(c *policy.Config) *policy.AddrSet {
-	var b policy.AddrSetBuilder
-	for _, a := range c.OwnAddrs {
-		b.AddAddr(a)
-	}
-	return b.Set()
 }
 
 // worker holds one goroutine's BDD manager and the intent regions already
@@ -301,7 +272,7 @@ func (w *worker) region(k int, c *compiled, fam policy.Family) policy.PacketSet 
 
 func (w *worker) check(t target, comp []compiled, seen []bool) []Violation {
 	m := w.m
-	visible, ok := seenBy(m, t)
+	visible, ok := search.Visible(m, t.cfg, t.f)
 	if !ok {
 		return nil
 	}

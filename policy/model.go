@@ -161,7 +161,8 @@ type Extras struct {
 	Policer string `json:"policer,omitempty"`
 	// RejectWith is the reject type (tcp-reset, icmp-port-unreachable, ...).
 	RejectWith string `json:"reject_with,omitempty"`
-	// TimeRange names an ASA/IOS time-range; kept and reported, not evaluated.
+	// TimeRange names an ASA/IOS time-range or a Junos scheduler; kept and
+	// reported (fwpol lint "expired"), not evaluated.
 	TimeRange string            `json:"time_range,omitempty"`
 	Vendor    map[string]string `json:"vendor,omitempty"`
 }
@@ -182,6 +183,9 @@ type Object struct {
 	// Scope qualifies the name where vendors scope objects (SRX zone
 	// address-books, nft tables).
 	Scope string `json:"scope,omitempty"`
+	// Meta holds dated details: a time-range's or scheduler's start, end
+	// and periodic clauses (see timerange.go).
+	Meta map[string]string `json:"meta,omitempty"`
 }
 
 // Binding says where a filter is applied.

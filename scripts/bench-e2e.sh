@@ -8,7 +8,7 @@ FWPOL=${FWPOL:-bin/fwpol}
 EST=${EST:-out/bench-estate}
 export FWPOL_CACHE_DIR=out/bench-cache
 
-if [ ! -f "$EST/fwpol.yaml" ]; then
+if [ ! -f "$EST/fwpol.yaml" ] || [ ! -f "$EST/intents.yaml" ]; then
 	rm -rf "$EST"
 	"$FWPOL" dev gen-estate --size large "$EST"
 fi
@@ -35,6 +35,7 @@ measure "search flow, cold (parse + write cache)" "$FWPOL" search flow "$FLOW" "
 measure "search flow, warm" "$FWPOL" search flow "$FLOW" "${INV[@]}"
 measure "search flow, warm, -o json" "$FWPOL" search flow "$FLOW" "${INV[@]}" -o json
 measure "search flow, --no-cache" "$FWPOL" search flow "$FLOW" "${INV[@]}" --no-cache
+measure "search address /24, cold (parses every file, fills the cache)" "$FWPOL" search address 10.1.255.0/24 "${INV[@]}"
 measure "search address /24, warm" "$FWPOL" search address 10.1.255.0/24 "${INV[@]}"
 
 FLOWS=out/bench-flows.txt
@@ -45,3 +46,5 @@ measure "10,000 flows from a file, warm" "$FWPOL" search flow --from-file "$FLOW
 
 # fwpol lint over the whole estate (exit 1 = findings exist, not a failure here)
 measure "lint whole estate, warm" sh -c "\"$FWPOL\" lint ${INV[*]} -o json >/dev/null; test \$? -le 1"
+# verify exits 1 when an intent is violated: a result, not a failure here
+measure "verify, 200 intents, warm" sh -c "\"$FWPOL\" verify ${INV[*]} -o json >/dev/null; test \$? -le 1"

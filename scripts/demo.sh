@@ -22,6 +22,12 @@ run "$FWPOL" search flow 'tcp 10.1.255.7 -> 10.1.16.1:22' --inventory "$DEMO" --
 run "$FWPOL" search flow 'tcp 10.1.255.7 -> 10.1.16.5:22' --inventory "$DEMO" --site dc1
 # Where is the management range referenced, and is it permitted?
 run "$FWPOL" search address 10.1.255.0/24 --inventory "$DEMO" --site dc1 --role edge,core,firewall
+# The team's standing intents (out/demo/intents.yaml), checked exactly; violations exit 1.
+run "$FWPOL" verify --inventory "$DEMO" || true
+# Dead rules on one site's firewall.
+run "$FWPOL" lint --inventory "$DEMO" --device dc1-fw1 --severity note || true
+# A responder blocks a scanner: impact first, nothing written with --dry-run.
+run "$FWPOL" block add 198.18.0.0/24 --reason "demo: scanner" --ticket DEMO-1 --for 24h --site dc1 --role edge,core,firewall --inventory "$DEMO" --dry-run
 # A responder's list of flows, evaluated against the whole estate.
 printf 'tcp 10.1.255.7 -> 10.1.16.1:22, mgmt ssh\nudp 203.0.113.9 -> 10.2.2.1:53, dns probe\nicmp echo-request 10.3.0.1 -> 10.4.16.3, ping\n' > "$DEMO/flows.txt"
 run "$FWPOL" search flow --from-file "$DEMO/flows.txt" --inventory "$DEMO"

@@ -15,6 +15,7 @@ import (
 	"github.com/fwpol/fwpol/blocklist"
 	"github.com/fwpol/fwpol/estate"
 	"github.com/fwpol/fwpol/netdb"
+	"github.com/fwpol/fwpol/policy"
 )
 
 // exitNotBlocked is `block check`'s answer for an address no entry blocks.
@@ -244,14 +245,8 @@ refuses otherwise (exit 2), so a script never blocks by accident.`,
 				return nil
 			}
 			if !yes {
-				f, ok := ios.In.(*os.File)
-				if !ok || !term.IsTerminal(int(f.Fd())) {
-					return usageErrorf("not confirmed: pass --yes to block without a prompt (stdin is not a terminal)")
-				}
-				fmt.Fprintf(ios.ErrOut, "Block %s (%s, scope %s)? [y/N] ", strings.Join(args, " "), req.Direction, req.Scope)
-				ans, _ := bufio.NewReader(ios.In).ReadString('\n')
-				if a := strings.ToLower(strings.TrimSpace(ans)); a != "y" && a != "yes" {
-					return fmt.Errorf("not confirmed; blocklist not changed")
+				if err := confirmBlock(ios, fmt.Sprintf("Block %s (%s, scope %s)?", strings.Join(args, " "), req.Direction, req.Scope)); err != nil {
+					return err
 				}
 			}
 			var res blocklist.Result
@@ -549,10 +544,14 @@ type importReport struct {
 	Merged  int                 `json:"merged"`
 	Refused []blocklist.Refusal `json:"refused"`
 	IDs     []string            `json:"ids"`
+	DryRun  bool                `json:"dry_run,omitempty"`
+	// Impact is what the new entries cut (see block add).
+	Impact []blocklist.Cut `json:"impact"`
 }
 
 func newBlockImportCmd(ios *IOStreams) *cobra.Command {
 	var bf blockFlags
+	var dryRun, yes bool
 	var eo entryOptions
 	var column string
 	output := newOutputFlag("table", "table", "json")
@@ -564,7 +563,9 @@ comments allowed), or CSV with a header (the address column is found by
 name, or given with --column NAME|N). Each new range becomes an entry;
 ranges already blocked with the same scope and direction for at least as
 long are merged; unsafe or malformed ones are refused one by one and the
-rest imported. Exit 1 when something was refused and nothing accepted.`,
+rest imported. Like add, it first shows what the new entries would cut and
+asks for confirmation on a terminal (--yes elsewhere; --dry-run changes
+nothing). Exit 1 when something was refused and nothing accepted.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			inv, path, err := bf.resolve()
@@ -589,6 +590,42 @@ rest imported. Exit 1 when something was refused and nothing accepted.`,
 			}
 			req.Source = filepath.Base(args[0])
 			safety := eo.safety(inv)
+			// the feed's impact, computed against the current file, before any write
+			cur, err := blocklist.Load(path)
+			if err != nil {
+				return err
+			}
+			pre, _ := blocklist.Import(cur, items, req, safety, now)
+			cuts, err := importImpact(&bf, inv, pre.Added)
+			if err != nil {
+				return err
+			}
+			if output.value == "table" {
+				printImpact(ios, cuts, inv != nil)
+			}
+			if dryRun || len(pre.Added) == 0 {
+				rep := importReport{Added: len(pre.Added), Merged: len(pre.Merged), Refused: pre.Refused, IDs: []string{}, DryRun: dryRun, Impact: cuts}
+				if output.value == "json" {
+					return writeJSON(ios.Out, rep)
+				}
+				for _, r := range pre.Refused {
+					fmt.Fprintf(ios.ErrOut, "fwpol: %s:%d: refused %s: %s\n", args[0], r.Line, r.Range, r.Reason)
+				}
+				if dryRun {
+					fmt.Fprintf(ios.Out, "%s: would add %d, merge %d, refuse %d; blocklist not changed\n", args[0], len(pre.Added), len(pre.Merged), len(pre.Refused))
+				} else {
+					fmt.Fprintf(ios.Out, "%s: nothing new: %d merged (already blocked), %d refused\n", args[0], len(pre.Merged), len(pre.Refused))
+				}
+				if len(pre.Added) == 0 && len(pre.Merged) == 0 && len(pre.Refused) > 0 {
+					return exitCodeError{exitError}
+				}
+				return nil
+			}
+			if !yes {
+				if err := confirmBlock(ios, fmt.Sprintf("Import %d new ranges from %s (%s, scope %s)?", len(pre.Added), args[0], req.Direction, req.Scope)); err != nil {
+					return err
+				}
+			}
 			var res blocklist.Result
 			_, err = blocklist.Update(path, func(l *blocklist.List) ([]blocklist.Event, error) {
 				var evs []blocklist.Event
@@ -598,7 +635,7 @@ rest imported. Exit 1 when something was refused and nothing accepted.`,
 			if err != nil {
 				return err
 			}
-			rep := importReport{Added: len(res.Added), Merged: len(res.Merged), Refused: res.Refused, IDs: []string{}}
+			rep := importReport{Added: len(res.Added), Merged: len(res.Merged), Refused: res.Refused, IDs: []string{}, Impact: cuts}
 			for _, e := range res.Added {
 				rep.IDs = append(rep.IDs, e.ID)
 			}
@@ -621,6 +658,8 @@ rest imported. Exit 1 when something was refused and nothing accepted.`,
 	bf.register(cmd, false)
 	eo.register(cmd)
 	cmd.Flags().StringVar(&column, "column", "", "CSV column holding the addresses (header name or 1-based number)")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show what would be added and its impact, change nothing")
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
 	cmd.Flags().VarP(output, "output", "o", "output format: table|json")
 	return cmd
 }
@@ -682,4 +721,42 @@ func newBlockRenderCmd(ios *IOStreams) *cobra.Command {
 	bf.register(cmd, true)
 	cmd.Flags().VarP(output, "output", "o", "output format: table|json")
 	return cmd
+}
+
+// confirmBlock asks on a terminal; anywhere else a block needs --yes, so a
+// script cannot block by accident.
+func confirmBlock(ios *IOStreams, question string) error {
+	f, ok := ios.In.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return usageErrorf("not confirmed: pass --yes to block without a prompt (stdin is not a terminal)")
+	}
+	fmt.Fprintf(ios.ErrOut, "%s [y/N] ", question)
+	ans, _ := bufio.NewReader(ios.In).ReadString('\n')
+	if a := strings.ToLower(strings.TrimSpace(ans)); a != "y" && a != "yes" {
+		return fmt.Errorf("not confirmed; blocklist not changed")
+	}
+	return nil
+}
+
+// importImpact is what a feed's new entries would cut (they share one scope
+// and direction).
+func importImpact(bf *blockFlags, inv *netdb.Inventory, added []*blocklist.Entry) ([]blocklist.Cut, error) {
+	if inv == nil || len(added) == 0 {
+		return []blocklist.Cut{}, nil
+	}
+	var src, dst policy.AddrSetBuilder
+	for _, e := range added {
+		if e.BlocksSrc() {
+			src.AddSet(e.Set())
+		}
+		if e.BlocksDst() {
+			dst.AddSet(e.Set())
+		}
+	}
+	scope := added[0].Scope
+	est, err := estate.Load(nil, estate.Options{Inventory: inv, Scope: scope.Filter(), CacheDir: cacheDir(bf.ef.noCache)})
+	if err != nil {
+		return nil, err
+	}
+	return blocklist.Impact(est.Configs, scope, src.Set(), dst.Set()), nil
 }

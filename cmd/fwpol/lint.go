@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -17,6 +18,7 @@ type lintOptions struct {
 	minSeverity   string
 	maxSrcPrefix  int
 	maxSrcPrefix6 int
+	now           string
 	output        *outputFlag
 }
 
@@ -37,6 +39,7 @@ Checks and severities (error > warning > note):
   unused-filter      note     a chain never jumped to; a filter never bound (when the device has bindings)
   permit-any-any     warning  a permit from any source to any destination
   broad-source       warning  a permit whose source holds a network wider than --max-src-prefix
+  expired            warning  a rule's time-range (ASA, IOS) or scheduler (SRX) ended before --now
 
 Exit codes: 0 no finding at or above --fail-on, 1 such findings, 2 errors.`,
 		Example: `  fwpol lint configs/
@@ -52,11 +55,15 @@ Exit codes: 0 no finding at or above --fail-on, 1 such findings, 2 errors.`,
 			if err != nil {
 				return err
 			}
+			now, err := parseNow(opts.now)
+			if err != nil {
+				return err
+			}
 			est, err := opts.estate.load(args)
 			if err != nil {
 				return err
 			}
-			all := analysis.Lint(est.Configs, analysis.LintOptions{MaxSrcPrefix: prefixOpt(opts.maxSrcPrefix), MaxSrcPrefix6: prefixOpt(opts.maxSrcPrefix6)})
+			all := analysis.Lint(est.Configs, analysis.LintOptions{MaxSrcPrefix: prefixOpt(opts.maxSrcPrefix), MaxSrcPrefix6: prefixOpt(opts.maxSrcPrefix6), Now: now})
 			shown := all[:0:0]
 			for _, f := range all {
 				if f.Severity >= minSev {
@@ -91,6 +98,7 @@ Exit codes: 0 no finding at or above --fail-on, 1 such findings, 2 errors.`,
 	f.StringVar(&opts.minSeverity, "severity", "note", "list findings at or above this severity: error|warning|note")
 	f.IntVar(&opts.maxSrcPrefix, "max-src-prefix", 8, "broad-source: flag permit sources wider than this IPv4 prefix length (-1 disables)")
 	f.IntVar(&opts.maxSrcPrefix6, "max-src-prefix6", 32, "broad-source: the same for IPv6 (-1 disables)")
+	f.StringVar(&opts.now, "now", "", "expired: judge time-ranges at this time (RFC 3339 or YYYY-MM-DD[THH:MM]; default the current time)")
 	opts.estate.register(f)
 	f.VarP(opts.output, "output", "o", "output format: table|json|sarif|github")
 	return cmd
@@ -181,4 +189,17 @@ func printLint(ios *IOStreams, fs []analysis.LintFinding, configs int) error {
 	sort.Strings(checks)
 	fmt.Fprintf(w, "\n%d findings in %d configs: %d errors, %d warnings, %d notes (%s)\n", s.Findings, configs, s.Error, s.Warning, s.Note, strings.Join(checks, ", "))
 	return nil
+}
+
+// parseNow parses --now (empty: the current time).
+func parseNow(v string) (time.Time, error) {
+	if v == "" {
+		return time.Now(), nil
+	}
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, usageErrorf("--now: %q is not a time (want RFC 3339, e.g. 2026-01-31T12:00:00Z, or YYYY-MM-DD)", v)
 }

@@ -60,6 +60,7 @@ normalized policy model and answers questions about them with exact IP-range mat
 	root.AddCommand(newConvertCmd(ios))
 	root.AddCommand(newBlockCmd(ios))
 	root.AddCommand(newDiffCmd(ios), newLintCmd(ios))
+	root.AddCommand(newPlanCmd(ios), newPushCmd(ios))
 	return root
 }
 

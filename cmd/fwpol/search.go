@@ -15,7 +15,7 @@ import (
 func newSearchCmd(ios *IOStreams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "search",
-		Short: "Find which rules decide a flow",
+		Short: "Find which rules decide a flow, and where an address is referenced",
 	}
 	cmd.AddCommand(newSearchFlowCmd(ios), newSearchAddressCmd(ios))
 	cmd.AddCommand(newSearchPathCmd(ios))

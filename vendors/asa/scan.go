@@ -7,6 +7,7 @@ import (
 
 	"github.com/fwpol/fwpol/parser"
 	"github.com/fwpol/fwpol/policy"
+	"github.com/fwpol/fwpol/vendors/cisco"
 )
 
 // tok is a whitespace-separated word with its 1-based column. Its text is a
@@ -137,6 +138,7 @@ const (
 	blkIface
 	blkObj
 	blkSkip
+	blkTimeRange
 )
 
 type state struct {
@@ -155,6 +157,7 @@ type state struct {
 	ipv6ACL   bool // "ipv6 access-list" seen (reported once)
 	lastACL   *aclDef
 	timeRange map[string]bool
+	curTR     *policy.Object // time-range being defined
 
 	blk      blockKind
 	cur      *objDef
@@ -296,6 +299,8 @@ func (p *state) topLine(line string, num int) error {
 			p.cfg.Warnf(p.pos(num, 1), "pre-9.0 \"ipv6 access-list\" entries are not parsed")
 		}
 		return nil
+	case strings.HasPrefix(line, "no access-list "), strings.HasPrefix(line, "no object-group "):
+		return p.scanNo(line, num)
 	case strings.HasPrefix(line, "access-group "):
 		p.agroups = append(p.agroups, agLine{line, num})
 		return nil
@@ -336,10 +341,13 @@ func (p *state) topLine(line string, num int) error {
 		p.blk = blkIface
 		p.curIface = &iface{hw: ts[1].s, pos: p.pos(num, 1)}
 	case "time-range":
+		p.blk = blkSkip
 		if len(ts) >= 2 {
 			p.timeRange[ts[1].s] = true
+			p.curTR = cisco.TimeRangeObject(ts[1].s, p.pos(num, ts[1].col))
+			p.cfg.Objects = append(p.cfg.Objects, p.curTR)
+			p.blk = blkTimeRange
 		}
-		p.blk = blkSkip
 	case "object":
 		return p.scanObject(ts, num)
 	case "object-group":
@@ -426,6 +434,108 @@ func (p *state) scanObject(ts []tok, num int) error {
 	return nil
 }
 
+// noGroupLine removes one entry of a network object-group ("no
+// network-object host A", "no network-object A M", "no network-object
+// object X", "no group-object X"): the first entry equal to it, as the
+// ASA matches the entry as typed (an absent entry changes nothing).
+func (p *state) noGroupLine(d *objDef, ts []tok, num int) error {
+	switch ts[0].s {
+	case "network-object":
+		if len(ts) >= 3 && ts[1].s == "object" {
+			d.removeRef(ts[2].s, false)
+			return nil
+		}
+		e, i, err := p.parseNetSpec(ts, 1, num)
+		if err != nil {
+			return err
+		}
+		if i < len(ts) {
+			return p.errf(num, ts[i], "no network-object: unexpected %q", ts[i].s)
+		}
+		for k, x := range d.nets {
+			if x == e {
+				d.nets = append(d.nets[:k], d.nets[k+1:]...)
+				break
+			}
+		}
+	case "group-object":
+		if len(ts) >= 2 {
+			d.removeRef(ts[1].s, true)
+		}
+	}
+	return nil
+}
+
+func (d *objDef) removeRef(name string, group bool) {
+	for k, r := range d.refs {
+		if r.name == name && r.group == group {
+			d.refs = append(d.refs[:k], d.refs[k+1:]...)
+			return
+		}
+	}
+}
+
+// scanNo handles the deletions fwpol models: "no access-list NAME [line
+// N] ENTRY" removes that entry (matched word for word), "no object-group
+// TYPE NAME" the group.
+func (p *state) scanNo(line string, num int) error {
+	ts := split(line, p.toks)
+	p.toks = ts
+	if len(ts) < 3 {
+		return nil
+	}
+	switch ts[1].s {
+	case "access-list":
+		d := p.acls[ts[2].s]
+		if d == nil || len(ts) < 4 {
+			return nil
+		}
+		want := entryWords(ts[2:])
+		for k, l := range d.lines {
+			if entryWords(split(l.text, nil)[1:]) == want {
+				d.lines = append(d.lines[:k], d.lines[k+1:]...)
+				break
+			}
+		}
+	case "object-group":
+		i := 2
+		if ts[i].s == "group" {
+			i++
+		}
+		if i+1 >= len(ts) {
+			return nil
+		}
+		name := ts[i+1].s
+		d := p.groups[name]
+		if d == nil {
+			return nil
+		}
+		delete(p.groups, name)
+		for k, o := range p.cfg.Objects {
+			if o == d.obj {
+				p.cfg.Objects = append(p.cfg.Objects[:k], p.cfg.Objects[k+1:]...)
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// entryWords is an access-list entry "NAME [line N] ..." as words without
+// the line number.
+func entryWords(ts []tok) string {
+	var b strings.Builder
+	for i := 0; i < len(ts); i++ {
+		if i == 1 && ts[i].s == "line" && i+1 < len(ts) {
+			i++
+			continue
+		}
+		b.WriteString(ts[i].s)
+		b.WriteByte(' ')
+	}
+	return b.String()
+}
+
 func (p *state) scanObjectGroup(ts []tok, num int) error {
 	i := 1
 	// Batfish's test configs write "object-group group network NAME".
@@ -478,6 +588,9 @@ func (p *state) subLine(line string, num int) error {
 	switch p.blk {
 	case blkIface:
 		return p.ifaceLine(line, num)
+	case blkTimeRange:
+		p.timeRangeLine(line, num)
+		return nil
 	case blkObj:
 		ts := split(line, p.toks)
 		p.toks = ts
@@ -545,6 +658,9 @@ func (p *state) objLine(ts []tok, num int) error {
 		}
 		d.alts = []svcAlt{alt}
 	case okNetGroup:
+		if ts[0].s == "no" && len(ts) >= 2 {
+			return p.noGroupLine(d, ts[1:], num)
+		}
 		switch ts[0].s {
 		case "network-object":
 			if len(ts) >= 3 && ts[1].s == "object" {
@@ -1029,4 +1145,31 @@ func (p *state) scanACL(line string, num int) error {
 	}
 	d.lines = append(d.lines, l)
 	return nil
+}
+
+// timeRangeLine records "absolute ..." and "periodic ..." in the current
+// time-range; a malformed date is reported and leaves the range open.
+func (p *state) timeRangeLine(line string, num int) {
+	ts := split(line, p.toks)
+	p.toks = ts
+	if len(ts) == 0 || p.curTR == nil {
+		return
+	}
+	switch ts[0].s {
+	case "absolute":
+		words := make([]string, len(ts)-1)
+		for i, t := range ts[1:] {
+			words[i] = t.s
+		}
+		start, end, bad, err := cisco.ParseAbsolute(words)
+		if err != nil {
+			p.cfg.Warnf(p.pos(num, ts[min(bad+1, len(ts)-1)].col), "time-range %s: %v", p.curTR.Name, err)
+			return
+		}
+		cisco.SetAbsolute(p.curTR, start, end)
+	case "periodic":
+		if len(ts) > 1 {
+			cisco.AddPeriodic(p.curTR, strings.TrimSpace(line[ts[1].col-1:]))
+		}
+	}
 }

@@ -27,8 +27,16 @@ import (
 // entry below the ACL's first entry, the first one marked by a "remark
 // NAME" at sequence 1; a standard ACL matches sources only, so it blocks
 // the source side. Only differences from cfg are emitted, and a group is
-// removed once nothing is left in it. When an ACL has no free sequence
-// numbers below its first entry the render fails with a resequence hint.
+// removed once nothing is left in it.
+//
+// When the new entries do not fit below the first entry that is not ours,
+// the ACL is resequenced first ("ip|ipv6 access-list resequence NAME S 10"
+// on IOS, "resequence S 10" inside the ACL on EOS, "resequence ip|ipv6
+// access-list NAME S 10" on NX-OS), after removals by their old numbers
+// and (per-range mode) after removing the marker remark: the kept block
+// entries and the rest of the ACL move to S, S+10, ... in order, and the
+// marker and new entries are numbered 1, 2, ... below them. S is 10000, or
+// the next multiple of 10000 that leaves room for every new entry.
 func RenderBlock(cfg *policy.Config, spec vendors.BlockSpec) (vendors.BlockChange, error) {
 	r := &blockRender{cfg: cfg, spec: spec, dialect: cfg.Vendor, groupDone: map[string]bool{}}
 	seen := map[string]bool{}
@@ -195,6 +203,7 @@ func (r *blockRender) groupACL(f *policy.Filter) error {
 		lines = append(lines, fmt.Sprintf(" no %d", seq))
 		delete(used, seq)
 	}
+	var adds []string
 	for _, sd := range r.sides() {
 		name := r.groupName(sd, v6)
 		want := vendors.BlockPrefixes(sd.set, v6)
@@ -207,18 +216,36 @@ func (r *blockRender) groupACL(f *policy.Filter) error {
 		switch {
 		case len(want) == 0 && present:
 			lines = append(lines, fmt.Sprintf(" no %d", seq))
+			delete(used, seq)
 		case len(want) > 0 && !present:
-			s, err := freeSeq(used, first, 1, f.Name, r.resequenceHint(f))
-			if err != nil {
-				return err
-			}
-			used[s] = true
 			src, dst := refKw+" "+name, "any"
 			if sd.dst {
 				src, dst = dst, src
 			}
-			lines = append(lines, fmt.Sprintf(" %d deny %s %s %s", s, ipKw, src, dst))
+			adds = append(adds, fmt.Sprintf("deny %s %s %s", ipKw, src, dst))
 		}
+	}
+	// new entries take the highest free numbers below the first entry that
+	// is not ours; without room the ACL is resequenced first and they are
+	// numbered from 1
+	var seqs []int
+	for range adds {
+		s, err := freeSeq(used, first, 1)
+		if err != nil {
+			seqs = nil
+			break
+		}
+		used[s] = true
+		seqs = append(seqs, s)
+	}
+	if len(seqs) < len(adds) {
+		lines = append(lines, r.resequenceCmd(f, resequenceStart(len(adds))), r.aclHeader(f))
+		for i := range adds {
+			seqs = append(seqs, 1+i)
+		}
+	}
+	for i, a := range adds {
+		lines = append(lines, fmt.Sprintf(" %d %s", seqs[i], a))
 	}
 	if len(lines) > 0 {
 		r.acls = append(r.acls, r.aclHeader(f))
@@ -276,7 +303,7 @@ func (r *blockRender) syncGroup(name string, v6 bool, want []netip.Prefix) {
 
 // freeSeq picks the highest unused sequence number in [lo, first) (any
 // number above lo when the ACL has no other entry).
-func freeSeq(used map[int]bool, first, lo int, acl, hint string) (int, error) {
+func freeSeq(used map[int]bool, first, lo int) (int, error) {
 	if first == 0 {
 		s := lo
 		for used[s] {
@@ -289,21 +316,31 @@ func freeSeq(used map[int]bool, first, lo int, acl, hint string) (int, error) {
 			return s, nil
 		}
 	}
-	return 0, fmt.Errorf("ACL %s has no free sequence number below its first entry %d; resequence it first (%s)", acl, first, hint)
+	return 0, fmt.Errorf("no free sequence number below %d", first)
 }
 
-func (r *blockRender) resequenceHint(f *policy.Filter) string {
-	switch r.dialect {
-	case "nxos":
-		return fmt.Sprintf("resequence ip access-list %s 1000 10", f.Name)
-	case "eos":
-		return fmt.Sprintf("%s / resequence 1000 10", r.aclHeader(f))
+// resequenceStart is the first number a resequence gives the ACL so that
+// the marker and n new entries fit below it: 10000, or the next multiple
+// of 10000 with room.
+func resequenceStart(n int) int {
+	s := 10000
+	for s < n+2 {
+		s += 10000
 	}
+	return s
+}
+
+// resequenceCmd renumbers f from start in steps of 10 (global
+// configuration mode; EOS does it inside the ACL).
+func (r *blockRender) resequenceCmd(f *policy.Filter, start int) string {
 	kw := "ip"
 	if f.Family == policy.FamilyIPv6 {
 		kw = "ipv6"
 	}
-	return fmt.Sprintf("%s access-list resequence %s 1000 10", kw, f.Name)
+	if r.dialect == "nxos" {
+		return fmt.Sprintf("resequence %s access-list %s %d 10", kw, f.Name, start)
+	}
+	return fmt.Sprintf("%s access-list resequence %s %d 10", kw, f.Name, start)
 }
 
 // entriesACL protects f with one deny entry per range.
@@ -356,33 +393,55 @@ func (r *blockRender) entriesACL(f *policy.Filter) error {
 			removed++
 		}
 	}
-	if len(have) == 0 && len(wantKeys) > 0 {
-		if first != 0 && first <= 1 {
-			return fmt.Errorf("ACL %s has no free sequence number below its first entry %d; resequence it first (%s)", f.Name, first, r.resequenceHint(f))
-		}
-		lines = append(lines, " "+r.seqPrefix(f, 1)+"remark "+r.spec.Name+" (fwpol blocklist)")
-	}
-	used[1] = true
 	var adds []string
 	for _, k := range wantKeys {
 		if _, ok := have[k]; !ok {
 			adds = append(adds, k)
 		}
 	}
-	// number new entries upward from the lowest free slots above the remark
+	kept := len(have) - removed
+	// The marker remark is at 1 and new entries take the lowest free
+	// numbers above it, below the first entry that is not ours. Without
+	// that room the ACL is resequenced first: the marker goes, the kept
+	// block entries and the rest of the ACL move to start..., and the
+	// marker and the new entries are numbered 1.. below them.
 	var slots []int
-	for s := 2; len(slots) < len(adds); s++ {
-		if first != 0 && s >= first {
-			return fmt.Errorf("ACL %s has no room for %d block entries below its first entry %d; resequence it first (%s)", f.Name, len(adds), first, r.resequenceHint(f))
+	reseq := 0
+	if len(adds) > 0 {
+		used[1] = true
+		for s := 2; len(slots) < len(adds); s++ {
+			if first != 0 && s >= first {
+				slots = nil
+				reseq = resequenceStart(len(adds))
+				break
+			}
+			if !used[s] {
+				slots = append(slots, s)
+			}
 		}
-		if !used[s] {
-			slots = append(slots, s)
+	}
+	switch {
+	case reseq > 0:
+		if len(have) > 0 {
+			lines = append(lines, " no 1") // the marker, renumbered otherwise
 		}
+		if r.dialect == "eos" {
+			lines = append(lines, fmt.Sprintf(" resequence %d 10", reseq))
+		} else {
+			lines = append(lines, r.resequenceCmd(f, reseq))
+			lines = append(lines, r.aclHeader(f))
+		}
+		lines = append(lines, " "+r.seqPrefix(f, 1)+"remark "+r.spec.Name+" (fwpol blocklist)")
+		for i := range adds {
+			slots = append(slots, 2+i)
+		}
+	case len(have) == 0 && len(adds) > 0:
+		lines = append(lines, " "+r.seqPrefix(f, 1)+"remark "+r.spec.Name+" (fwpol blocklist)")
 	}
 	for i, k := range adds {
 		lines = append(lines, " "+r.seqPrefix(f, slots[i])+r.aceFor(k, v6, std))
 	}
-	if len(have) > 0 && removed == len(have) && len(adds) == 0 {
+	if len(have) > 0 && kept == 0 && len(adds) == 0 {
 		lines = append(lines, " no 1") // the marker remark
 	}
 	r.ch.Added += len(adds)

@@ -24,6 +24,15 @@ type alt struct {
 	icmpT, icmpC *policy.Ranges
 }
 
+// netItem is one network-group entry: a range (host, prefix, range) or a
+// wildcard, with the NX-OS sequence number when it had one.
+type netItem struct {
+	seq  int
+	r    netipx.IPRange
+	w    policy.Wildcard
+	wild bool
+}
+
 type groupMember struct {
 	name string
 	pos  policy.Pos
@@ -37,7 +46,7 @@ type group struct {
 	wildcard bool // NX-OS "A W" entries are wildcards, IOS "A M" subnet masks
 	v6       bool
 
-	b       policy.AddrSetBuilder
+	nets    []netItem // network entries in order (removable by "no")
 	alts    []alt
 	protos  []policy.Range
 	ports   []policy.Range
@@ -113,7 +122,19 @@ func (s *state) objectGroup(c *cursor) error {
 // groupEntry parses one line inside an object-group.
 func (s *state) groupEntry(c *cursor) error {
 	g := s.group
+	del := false
+	if c.peekIs("no") && c.i+1 < len(c.toks) {
+		// "no ENTRY" removes that entry; "no SEQ" (NX-OS) the numbered one
+		del = true
+		c.i++
+		if n, ok := atoi(c.peek(), 1<<31-1); ok && c.i+1 == len(c.toks) {
+			g.removeSeq(n)
+			return nil
+		}
+	}
+	seq := 0
 	if isDigits(c.peek()) && c.i+1 < len(c.toks) { // NX-OS sequence numbers
+		seq, _ = atoi(c.peek(), 1<<31-1)
 		c.i++
 	}
 	w := string(c.peek())
@@ -126,8 +147,17 @@ func (s *state) groupEntry(c *cursor) error {
 		if err != nil {
 			return err
 		}
+		if del {
+			g.removeMember(string(n))
+			return nil
+		}
 		g.nested = append(g.nested, groupMember{string(n), c.pos()})
 		g.members = append(g.members, string(n))
+		return nil
+	}
+	if del && g.kind != kindNetwork {
+		// removing a service, protocol or port entry is not modelled
+		s.cfg.Warnf(c.pos(), "removal of an entry of %s object-group %s is not modelled; the entry is kept", g.kind, g.name)
 		return nil
 	}
 	switch g.kind {
@@ -135,7 +165,7 @@ func (s *state) groupEntry(c *cursor) error {
 		if w == "network-object" {
 			c.i++
 		}
-		return s.netEntry(c, g)
+		return s.netEntry(c, g, seq, del)
 	case kindProtocol:
 		if w == "protocol-object" {
 			c.i++
@@ -187,7 +217,56 @@ func (s *state) groupEntry(c *cursor) error {
 	return nil
 }
 
-func (s *state) netEntry(c *cursor, g *group) error {
+// add records a network entry; NX-OS refuses a second entry with the
+// same number.
+func (g *group) add(it netItem) {
+	g.nets = append(g.nets, it)
+}
+
+// remove deletes the first entry equal to it (the device matches the
+// entry as typed; an entry that is not there changes nothing).
+func (g *group) remove(it netItem) {
+	for i, x := range g.nets {
+		if x.r == it.r && x.wild == it.wild && x.w == it.w {
+			g.nets = append(g.nets[:i], g.nets[i+1:]...)
+			return
+		}
+	}
+}
+
+func (g *group) removeSeq(n int) {
+	for i, x := range g.nets {
+		if x.seq == n {
+			g.nets = append(g.nets[:i], g.nets[i+1:]...)
+			return
+		}
+	}
+}
+
+func (g *group) removeMember(name string) {
+	for i, m := range g.nested {
+		if m.name == name {
+			g.nested = append(g.nested[:i], g.nested[i+1:]...)
+			break
+		}
+	}
+	for i, m := range g.members {
+		if m == name {
+			g.members = append(g.members[:i], g.members[i+1:]...)
+			break
+		}
+	}
+}
+
+func (s *state) netEntry(c *cursor, g *group, seq int, del bool) error {
+	put := func(it netItem) {
+		it.seq = seq
+		if del {
+			g.remove(it)
+		} else {
+			g.add(it)
+		}
+	}
 	w, err := c.next("address")
 	if err != nil {
 		return err
@@ -203,7 +282,7 @@ func (s *state) netEntry(c *cursor, g *group) error {
 			c.i--
 			return c.errf("invalid host address %q", b)
 		}
-		g.b.AddAddr(a)
+		put(netItem{r: netipx.IPRangeFrom(a, a)})
 	case "range":
 		b1, err := c.next("range start")
 		if err != nil {
@@ -219,10 +298,10 @@ func (s *state) netEntry(c *cursor, g *group) error {
 			c.i -= 2
 			return c.errf("invalid address range %q %q", b1, b2)
 		}
-		g.b.AddRange(netipx.IPRangeFrom(a1, a2))
+		put(netItem{r: netipx.IPRangeFrom(a1, a2)})
 	case "any":
-		g.b.AddPrefix(netip.MustParsePrefix("0.0.0.0/0"))
-		g.b.AddPrefix(netip.MustParsePrefix("::/0"))
+		put(netItem{r: netipx.RangeOfPrefix(netip.MustParsePrefix("0.0.0.0/0"))})
+		put(netItem{r: netipx.RangeOfPrefix(netip.MustParsePrefix("::/0"))})
 	case "object":
 		n, err := c.next("object name")
 		if err != nil {
@@ -231,7 +310,7 @@ func (s *state) netEntry(c *cursor, g *group) error {
 		s.cfg.Warnf(c.pos(), "network object %q in object-group %s is not supported; contributes no addresses", n, g.name)
 	default:
 		if p, ok := parsePrefix(w); ok {
-			g.b.AddPrefix(p)
+			put(netItem{r: netipx.RangeOfPrefix(p.Masked())})
 			break
 		}
 		a, ok := parseAddr(w)
@@ -240,7 +319,7 @@ func (s *state) netEntry(c *cursor, g *group) error {
 			return c.errf("invalid address %q", w)
 		}
 		if a.Is6() {
-			g.b.AddAddr(a)
+			put(netItem{r: netipx.IPRangeFrom(a, a)})
 			break
 		}
 		mb, err := c.next("mask")
@@ -253,7 +332,7 @@ func (s *state) netEntry(c *cursor, g *group) error {
 			return c.errf("invalid mask %q", mb)
 		}
 		if g.wildcard {
-			g.b.AddWildcard(policy.Wildcard{Addr: a, Mask: m})
+			put(netItem{wild: true, w: policy.Wildcard{Addr: a, Mask: m}})
 			break
 		}
 		n, ok := maskLen(m)
@@ -261,7 +340,7 @@ func (s *state) netEntry(c *cursor, g *group) error {
 			c.i--
 			return c.errf("non-contiguous subnet mask %q", mb)
 		}
-		g.b.AddPrefix(netip.PrefixFrom(a, n))
+		put(netItem{r: netipx.RangeOfPrefix(netip.PrefixFrom(a, n).Masked())})
 	}
 	return nil
 }
@@ -349,9 +428,14 @@ func (s *state) resolveGroup(g *group, depth int) {
 		return
 	}
 	g.state = 1
-	own := g.b.Set()
 	var b policy.AddrSetBuilder
-	b.AddSet(own)
+	for _, it := range g.nets {
+		if it.wild {
+			b.AddWildcard(it.w)
+		} else {
+			b.AddRange(it.r)
+		}
+	}
 	alts := append([]alt(nil), g.alts...)
 	protos := append([]policy.Range(nil), g.protos...)
 	ports := append([]policy.Range(nil), g.ports...)

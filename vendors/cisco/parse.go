@@ -34,6 +34,7 @@ const (
 	mZonePair
 	mMgmt
 	mSkip
+	mTimeRange
 )
 
 // groupWords start object-group entries; no top-level command starts so.
@@ -51,6 +52,7 @@ type state struct {
 
 	mode  mode
 	acl   *acl
+	tr    *policy.Object // time-range being defined
 	group *group
 	ctx   string // interface or line name
 	ctxV  string // "vty" or "line"
@@ -315,8 +317,21 @@ func (s *state) top(toks []tok, l parser.Line) error {
 		}
 	case "no":
 		return s.no(c)
+	case "resequence":
+		// NX-OS: resequence ip|ipv6 access-list NAME START STEP
+		if len(toks) >= 4 && (c.peekIs("ip") || c.peekIs("ipv6")) && string(toks[2].s) == "access-list" {
+			v6 := c.peekIs("ipv6")
+			c.i = 3
+			return s.resequence(c, v6)
+		}
 	case "object-group":
 		return s.objectGroup(c)
+	case "time-range":
+		if len(toks) >= 2 {
+			s.tr = TimeRangeObject(string(toks[1].s), s.posAt(l.Num, toks[1].col))
+			s.cfg.Objects = append(s.cfg.Objects, s.tr)
+			s.mode = mTimeRange
+		}
 	case "interface":
 		if len(toks) >= 2 {
 			s.mode = mIface
@@ -391,10 +406,24 @@ func joinToks(toks []tok) string {
 	return strings.Join(parts, " ")
 }
 
-// no handles deletions: "no access-list N", "no ip access-list [type] NAME".
+// no handles deletions: "no access-list N", "no ip access-list [type]
+// NAME", "no object-group TYPE NAME".
 func (s *state) no(c *cursor) error {
 	v6 := false
 	switch {
+	case c.peekIs("object-group"):
+		// the name is the last word: network NAME, ip address NAME, ...
+		name := string(c.toks[len(c.toks)-1].s)
+		if g := s.groups[name]; g != nil && len(c.toks) >= 4 {
+			delete(s.groups, name)
+			for i, x := range s.gOrder {
+				if x == g {
+					s.gOrder = append(s.gOrder[:i], s.gOrder[i+1:]...)
+					break
+				}
+			}
+		}
+		return nil
 	case c.peekIs("access-list"):
 		c.i++
 	case (c.peekIs("ip") || c.peekIs("ipv6")) && c.i+1 < len(c.toks) && string(c.toks[c.i+1].s) == "access-list":
@@ -496,7 +525,12 @@ func (s *state) namedACL(c *cursor, v6 bool, l parser.Line) error {
 		return c.errf("missing access-list name")
 	}
 	switch string(c.peek()) {
-	case "resequence", "logging", "log-update", "helper", "role-based", "match-local-traffic", "fragments", "compiled", "persistent":
+	case "resequence":
+		// ip|ipv6 access-list resequence NAME [START [STEP]] (IOS)
+		s.mode = mSkip
+		c.i++
+		return s.resequence(c, v6)
+	case "logging", "log-update", "helper", "role-based", "match-local-traffic", "fragments", "compiled", "persistent":
 		s.mode = mSkip
 		return nil
 	}
@@ -538,6 +572,9 @@ func typeName(std bool) string {
 func (s *state) sub(toks []tok, l parser.Line) error {
 	c := &cursor{p: s, toks: toks, line: l.Num}
 	switch s.mode {
+	case mTimeRange:
+		s.timeRangeLine(toks, l)
+		return nil
 	case mACL:
 		a := s.acl
 		switch string(toks[0].s) {
@@ -550,6 +587,10 @@ func (s *state) sub(toks []tok, l parser.Line) error {
 				}
 			}
 			return nil
+		case "resequence":
+			// EOS: resequence [START [STEP]] inside the ACL
+			c.i = 1
+			return s.renumber(a, c)
 		case "evaluate":
 			s.cfg.Warnf(c.pos(), "reflexive ACL %q evaluated in %s is not modelled; entry skipped", joinToks(toks[1:]), a.name)
 			return nil
@@ -667,6 +708,72 @@ func (s *state) snmpCommunity(toks []tok, l parser.Line) {
 	}
 }
 
+// resequence renumbers the ACL named at the cursor (as the device does,
+// the ACL must exist); START and STEP follow the name.
+func (s *state) resequence(c *cursor, v6 bool) error {
+	if !c.more() {
+		return c.errf("missing access-list name")
+	}
+	a := s.acls[aclKey{string(c.peek()), v6}]
+	if a == nil || a.deleted {
+		s.cfg.Warnf(c.pos(), "resequence of undefined access-list %q ignored", c.peek())
+		return nil
+	}
+	c.i++
+	return s.renumber(a, c)
+}
+
+// renumber gives a's entries, in their order, the numbers START,
+// START+STEP, ... (both default to 10). Remarks keep their place: each
+// takes a number of its own, as on IOS-XE and EOS, where remarks are
+// numbered entries.
+func (s *state) renumber(a *acl, c *cursor) error {
+	start, step := 10, 10
+	if c.more() {
+		n, ok := atoi(c.peek(), 1<<31-1)
+		if !ok || n == 0 {
+			return c.errf("invalid starting sequence number %q", c.peek())
+		}
+		start = n
+		c.i++
+	}
+	if c.more() {
+		n, ok := atoi(c.peek(), 1<<31-1)
+		if !ok || n == 0 {
+			return c.errf("invalid sequence increment %q", c.peek())
+		}
+		step = n
+		c.i++
+	}
+	if uint64(start)+uint64(step)*uint64(max(len(a.entries)-1, 0)) > 1<<31-1 {
+		s.cfg.Warnf(c.pos(), "resequence of %s exceeds the largest sequence number; the device refuses it", a.name)
+		return nil
+	}
+	sortEntries(a.entries)
+	for i := range a.entries {
+		e := &a.entries[i]
+		e.seq = start + i*step
+		if e.rule != nil {
+			e.rule.Name = s.seqName(e.seq)
+		}
+	}
+	a.lastSeq = 0
+	if n := len(a.entries); n > 0 {
+		a.lastSeq = a.entries[n-1].seq
+	}
+	a.seqSet = nil
+	return nil
+}
+
+func sortEntries(es []rec) {
+	sort.SliceStable(es, func(i, j int) bool {
+		if es[i].seq != es[j].seq {
+			return es[i].seq < es[j].seq
+		}
+		return es[i].order < es[j].order
+	})
+}
+
 func (s *state) deleteSeq(a *acl, n int) {
 	out := a.entries[:0]
 	for _, e := range a.entries {
@@ -774,12 +881,7 @@ func (s *state) buildFilter(a *acl, name string) *policy.Filter {
 	if a.numbered {
 		f.Meta["numbered"] = "true"
 	}
-	sort.SliceStable(a.entries, func(i, j int) bool {
-		if a.entries[i].seq != a.entries[j].seq {
-			return a.entries[i].seq < a.entries[j].seq
-		}
-		return a.entries[i].order < a.entries[j].order
-	})
+	sortEntries(a.entries)
 	f.Rules = make([]*policy.Rule, 0, len(a.entries))
 	remark := ""
 	exists := 0
@@ -861,4 +963,24 @@ func icmp6TypeName(t uint16) string {
 		return "router-solicitation"
 	}
 	return strconv.Itoa(int(t))
+}
+
+// timeRangeLine records "absolute ..." and "periodic ..." in the current
+// time-range; a malformed date is reported and leaves the range open.
+func (s *state) timeRangeLine(toks []tok, l parser.Line) {
+	words := make([]string, len(toks))
+	for i, t := range toks {
+		words[i] = string(t.s)
+	}
+	switch words[0] {
+	case "absolute":
+		start, end, bad, err := ParseAbsolute(words[1:])
+		if err != nil {
+			s.cfg.Warnf(s.posAt(l.Num, toks[min(bad+1, len(toks)-1)].col), "time-range %s: %v", s.tr.Name, err)
+			return
+		}
+		SetAbsolute(s.tr, start, end)
+	case "periodic":
+		AddPeriodic(s.tr, strings.Join(words[1:], " "))
+	}
 }

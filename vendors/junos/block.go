@@ -17,8 +17,9 @@ import (
 // NAME-DST), inserted before its first term. Only differences from cfg are
 // emitted; a filter carries a term only while its family has ranges to
 // block, and with nothing left the terms and lists are deleted.
-// A filter input-list is protected through its first filter. SRX zone
-// policies are not handled here.
+// A filter input-list is protected through its first filter. SRX
+// security policies (zone pairs and global) are protected as srxBlock
+// describes.
 func RenderBlock(cfg *policy.Config, spec vendors.BlockSpec) (vendors.BlockChange, error) {
 	var ch vendors.BlockChange
 	type side struct {
@@ -31,6 +32,9 @@ func RenderBlock(cfg *policy.Config, spec vendors.BlockSpec) (vendors.BlockChang
 	var objCmds, termCmds, delTerms, delObjs []string
 	for _, sd := range sides {
 		want := append(vendors.BlockPrefixes(sd.set, false), vendors.BlockPrefixes(sd.set, true)...)
+		if len(targets) == 0 {
+			want = nil // no firewall filter uses the lists (an SRX with policies only)
+		}
 		var have []netip.Prefix
 		obj := prefixList(cfg, sd.name)
 		if obj != nil {
@@ -71,6 +75,20 @@ func RenderBlock(cfg *policy.Config, spec vendors.BlockSpec) (vendors.BlockChang
 				}
 			}
 		}
+	}
+	var pols []*policy.Filter
+	seen := map[string]bool{}
+	for _, n := range spec.Filters {
+		if f := cfg.Filter(n); f != nil && f.Kind == "srx-policy" && !seen[n] {
+			seen[n] = true
+			pols = append(pols, f)
+		}
+	}
+	if len(pols) > 0 {
+		o, p, dp, do, a, r := srxBlock(cfg, spec, pols)
+		objCmds, termCmds, delTerms, delObjs = append(objCmds, o...), append(termCmds, p...), append(delTerms, dp...), append(delObjs, do...)
+		ch.Added += a
+		ch.Removed += r
 	}
 	// lists before the terms using them; terms deleted before their lists
 	ch.Commands = append(append(append(append(ch.Commands, objCmds...), termCmds...), delTerms...), delObjs...)

@@ -125,6 +125,8 @@ func (b *builder) handle(st *stmt) error {
 			err = b.security(st)
 		case "applications":
 			err = b.applications(st)
+		case "schedulers":
+			err = b.schedulers(st)
 		case "system":
 			if len(st.w) >= 3 && st.w[1].s == "host-name" && st.inact == 0 {
 				b.cfg.Device = st.w[2].s

@@ -285,5 +285,5 @@ var topLevel = map[string]bool{
 	"vlans": true, "routing-instances": true, "class-of-service": true,
 	"forwarding-options": true, "services": true, "logical-systems": true,
 	"access": true, "event-options": true, "bridge-domains": true, "poe": true,
-	"switch-options": true, "ethernet-switching-options": true, "virtual-chassis": true,
+	"switch-options": true, "ethernet-switching-options": true, "virtual-chassis": true, "schedulers": true,
 }

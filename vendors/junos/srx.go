@@ -10,21 +10,23 @@ import (
 
 // srxBuild collects SRX security policies and the objects they use.
 type srxBuild struct {
-	zones     map[string]*zone
-	zoneOrder []*zone
-	books     map[string]*book
-	bookOrder []*book
-	apps      map[string]*appDef
-	appOrder  []*appDef
-	appSets   map[string]*appSet
-	setOrder  []*appSet
-	pairs     map[[2]string]*pairBuild
-	pairOrder []*pairBuild
-	global    *pairBuild
-	appCache  map[string][]app // resolved applications; nil value = resolving
-	seen      bool             // any security policies statement
-	defAction policy.Action
-	defPos    word
+	zones      map[string]*zone
+	zoneOrder  []*zone
+	books      map[string]*book
+	bookOrder  []*book
+	apps       map[string]*appDef
+	appOrder   []*appDef
+	appSets    map[string]*appSet
+	setOrder   []*appSet
+	pairs      map[[2]string]*pairBuild
+	pairOrder  []*pairBuild
+	global     *pairBuild
+	appCache   map[string][]app // resolved applications; nil value = resolving
+	seen       bool             // any security policies statement
+	defAction  policy.Action
+	defPos     word
+	scheds     map[string]*scheduler
+	schedOrder []*scheduler
 }
 
 type zone struct {
@@ -93,6 +95,7 @@ type polBuild struct {
 	count, log       bool
 	desc             string
 	comment          string
+	scheduler        *word
 }
 
 func newSRX() *srxBuild {
@@ -386,6 +389,11 @@ func (b *builder) policyStmt(st *stmt) error {
 	case "description":
 		if len(rest) > 1 {
 			p.desc = rest[1].s
+		}
+	case "scheduler-name":
+		if len(rest) > 1 {
+			sw := rest[1]
+			p.scheduler = &sw
 		}
 	}
 	return nil
@@ -708,6 +716,15 @@ func (b *builder) compilePolicy(pb *pairBuild, p *polBuild) ([]*policy.Rule, err
 	if p.desc != "" {
 		ex.Vendor = map[string]string{"description": p.desc}
 	}
+	if sw := p.scheduler; sw != nil {
+		ex.TimeRange = sw.s
+		if b.srx.scheds[sw.s] == nil {
+			b.undefined("scheduler", sw.s, *sw)
+			b.warnf(*sw, "policy %q: scheduler %q is not defined; the policy is evaluated as always active", p.name, sw.s)
+		} else {
+			b.warnOnce("scheduler:"+sw.s, *sw, "scheduler %q is kept but not evaluated: policies using it are treated as always active", sw.s)
+		}
+	}
 	var apps []app
 	var refs, unres []string
 	if len(p.apps) == 0 {
@@ -787,6 +804,9 @@ func (b *builder) finishSRX() error {
 			}
 			b.cfg.Objects = append(b.cfg.Objects, o)
 		}
+	}
+	for _, sc := range s.schedOrder {
+		b.cfg.Objects = append(b.cfg.Objects, sc.obj)
 	}
 	for _, a := range s.appOrder {
 		b.cfg.Objects = append(b.cfg.Objects, &policy.Object{Kind: "application", Name: a.name, Pos: b.pos(a.pos)})

@@ -15,9 +15,14 @@ import (
 // a protected base chain, named interval sets NAME / NAME-V6 (sources) and
 // NAME-DST / NAME-DST-V6 (destinations) with the exact ranges as elements,
 // and a rule "ip saddr @NAME drop" (ip6/daddr alike) inserted at the top
-// of the chain. Only element differences are emitted. nft deletes rules
-// only by handle, so a rule once added stays; when nothing is left to
-// block its set is emptied and it matches nothing.
+// of the chain. Only element differences are emitted.
+//
+// nft deletes rules only by handle. When cfg was read from "nft -a list
+// ruleset" (rule names are handles), a set with nothing left to block is
+// deleted with its drop rules ("delete rule FAMILY TABLE CHAIN handle N",
+// then "delete set ..."), unless some other rule uses the set. Without
+// handles a rule once added stays: its set is emptied and it matches
+// nothing.
 func RenderBlock(cfg *policy.Config, spec vendors.BlockSpec) (vendors.BlockChange, error) {
 	var ch vendors.BlockChange
 	type tableKey struct{ family, table string }
@@ -34,8 +39,11 @@ func RenderBlock(cfg *policy.Config, spec vendors.BlockSpec) (vendors.BlockChang
 		}
 		sides = append(sides, side{spec.Name + sfx, kw + " saddr", v6, false, spec.Src}, side{spec.Name + "-DST" + sfx, kw + " daddr", v6, true, spec.Dst})
 	}
-	var setCmds, ruleCmds []string
+	var setCmds, ruleCmds, ruleDels, setDels []string
 	done := map[string]bool{}
+	// with "nft -a" handles, rules can be deleted: an emptied set goes
+	// with its drop rules
+	handles := cfg.Format == "ruleset-handles"
 	seen := map[string]bool{}
 	for _, n := range spec.Filters {
 		f := cfg.Filter(n)
@@ -60,6 +68,14 @@ func RenderBlock(cfg *policy.Config, spec vendors.BlockSpec) (vendors.BlockChang
 			ref := tk.family + " " + tk.table + " " + sd.name
 			if key := ref; !done[key] {
 				done[key] = true
+				if len(want) == 0 && handles {
+					if dels, ok := dropRules(cfg, tk.family, tk.table, spec.Name, sd.name, sd.dst); ok {
+						ruleDels = append(ruleDels, dels...)
+						setDels = append(setDels, "delete set "+ref)
+						ch.Removed += len(have)
+						continue
+					}
+				}
 				if obj == nil {
 					typ := "ipv4_addr"
 					if sd.v6 {
@@ -78,8 +94,50 @@ func RenderBlock(cfg *policy.Config, spec vendors.BlockSpec) (vendors.BlockChang
 			}
 		}
 	}
-	ch.Commands = append(setCmds, ruleCmds...)
+	ch.Commands = append(append(append(setCmds, ruleCmds...), ruleDels...), setDels...)
 	return ch, nil
+}
+
+// dropRules returns "delete rule ... handle N" for every rule of the table
+// that uses set name, when all of them are block drop rules (then the set
+// can go too); ok is false when another rule uses the set.
+func dropRules(cfg *policy.Config, family, table, base, name string, dst bool) (cmds []string, ok bool) {
+	seen := map[string]bool{}
+	for _, f := range cfg.Filters {
+		if f.Kind != "nft-chain" || f.Meta["family"] != family || f.Meta["table"] != table {
+			continue
+		}
+		for _, r := range f.Rules {
+			m, other := r.Match.Src, r.Match.Dst
+			if dst {
+				m, other = other, m
+			}
+			if !hasRef(r.Match.Src, name) && !hasRef(r.Match.Dst, name) {
+				continue
+			}
+			if !hasRef(m, name) || m.Negate || !familyWide(other) || r.Action != policy.Deny || r.Match.Protocols != nil || r.Match.NotInitial || !isHandle(r.Name) {
+				return nil, false
+			}
+			k := f.Meta["chain"] + " " + r.Name
+			if !seen[k] {
+				seen[k] = true
+				cmds = append(cmds, fmt.Sprintf("delete rule %s %s %s handle %s", family, table, f.Meta["chain"], r.Name))
+			}
+		}
+	}
+	return cmds, true
+}
+
+func isHandle(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func setObject(cfg *policy.Config, table, name string) *policy.Object {

@@ -37,7 +37,16 @@ func TestRenderBlockCommands(t *testing.T) {
 // namespace, shows with packets that blocked addresses are dropped and
 // others pass, re-parses "nft list ruleset" and checks that rendering
 // again yields nothing, through grow, shrink and removal.
+//
+// With handles (the state read with "nft -a list ruleset") removing the
+// last range deletes the drop rules and the sets; without them the emptied
+// sets and their rules stay.
 func TestRenderBlockInKernel(t *testing.T) {
+	t.Run("handles", func(t *testing.T) { kernelBlock(t, true) })
+	t.Run("no-handles", func(t *testing.T) { kernelBlock(t, false) })
+}
+
+func kernelBlock(t *testing.T, handles bool) {
 	if err := nsx.Available(); err != nil {
 		t.Skip(err)
 	}
@@ -68,11 +77,23 @@ func TestRenderBlockInKernel(t *testing.T) {
 		}
 		defer srv.Close()
 	}
-	state := func() *policy.Config {
+	list := func() []byte {
 		t.Helper()
-		out, err := nsx.Run(p.B, nil, "nft", "list", "ruleset")
+		args := []string{"list", "ruleset"}
+		if handles {
+			args = []string{"-a", "list", "ruleset"}
+		}
+		out, err := nsx.Run(p.B, nil, "nft", args...)
 		if err != nil {
 			t.Fatal(err)
+		}
+		return out
+	}
+	state := func() *policy.Config {
+		t.Helper()
+		out := list()
+		if handles != strings.Contains(string(out), "# handle ") {
+			t.Fatalf("handles %v in:\n%s", handles, out)
 		}
 		cfg, err := Parse("b.nft", out)
 		if err != nil {
@@ -137,6 +158,18 @@ func TestRenderBlockInKernel(t *testing.T) {
 		[][2]string{{"10.250.0.40", "10.250.0.2"}},
 		[][2]string{{"10.250.0.30", "10.250.0.2"}, {"10.250.0.1", "10.250.0.3"}})
 	step(nil, nil, nil, [][2]string{{"10.250.0.30", "10.250.0.2"}, {"10.250.0.40", "10.250.0.3"}})
+	left := string(list())
+	if handles == strings.Contains(left, "FWPOL-BLOCK") {
+		t.Fatalf("handles %v, after removing everything:\n%s", handles, left)
+	}
+	// block again after the removal, then remove again
+	step([]string{"10.250.0.40"}, []string{"10.250.0.3"},
+		[][2]string{{"10.250.0.40", "10.250.0.2"}, {"10.250.0.1", "10.250.0.3"}},
+		[][2]string{{"10.250.0.30", "10.250.0.2"}})
+	step(nil, nil, nil, [][2]string{{"10.250.0.40", "10.250.0.2"}, {"10.250.0.1", "10.250.0.3"}})
+	if left := string(list()); handles == strings.Contains(left, "FWPOL-BLOCK") {
+		t.Fatalf("handles %v, after removing everything again:\n%s", handles, left)
+	}
 }
 
 // setOf builds a set from addresses, CIDRs and A-B ranges.
@@ -150,4 +183,56 @@ func setOf(ss ...string) *policy.AddrSet {
 		b.AddSet(policy.MustParseSet(s))
 	}
 	return b.Set()
+}
+
+// TestRenderBlockRemovalByHandle: with handles, the emptied set goes with
+// its drop rules; a set another rule uses stays (emptied), as without
+// handles.
+func TestRenderBlockRemovalByHandle(t *testing.T) {
+	ruleset := `table inet filter { # handle 1
+	set FWPOL-BLOCK { # handle 5
+		type ipv4_addr
+		flags interval
+		elements = { 10.0.0.0/24 }
+	}
+	set FWPOL-BLOCK-DST { # handle 6
+		type ipv4_addr
+		flags interval
+		elements = { 10.9.0.0/24 }
+	}
+	chain input { # handle 2
+		type filter hook input priority filter; policy accept;
+		ip daddr @FWPOL-BLOCK-DST drop # handle 8
+		ip saddr @FWPOL-BLOCK drop # handle 7
+		tcp dport 22 ip daddr @FWPOL-BLOCK-DST counter accept # handle 9
+	}
+}
+`
+	cfg, err := Parse("h.nft", []byte(ruleset))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := RenderBlock(cfg, vendors.BlockSpec{Name: "FWPOL-BLOCK", Src: policy.MustParseSet(), Dst: policy.MustParseSet(), Filters: []string{"input"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"delete element inet filter FWPOL-BLOCK-DST { 10.9.0.0/24 }",
+		"delete rule inet filter input handle 7",
+		"delete set inet filter FWPOL-BLOCK",
+	}
+	if strings.Join(ch.Commands, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(ch.Commands, "\n"), strings.Join(want, "\n"))
+	}
+	// without handles: both sets emptied, every rule kept
+	cfg, err = Parse("h.nft", []byte(strings.NewReplacer(" # handle 7", "", " # handle 8", "", " # handle 9", "", " # handle 1", "", " # handle 2", "", " # handle 5", "", " # handle 6", "").Replace(ruleset)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, _ = RenderBlock(cfg, vendors.BlockSpec{Name: "FWPOL-BLOCK", Src: policy.MustParseSet(), Dst: policy.MustParseSet(), Filters: []string{"input"}})
+	for _, c := range ch.Commands {
+		if strings.HasPrefix(c, "delete rule") || strings.HasPrefix(c, "delete set") {
+			t.Fatalf("deleted without handles: %s", c)
+		}
+	}
 }
