@@ -29,7 +29,7 @@ import (
 // rebuilt, never trusted.
 
 const (
-	cacheMagic   = "FWPOLC01"
+	cacheMagic = "FWPOLC01"
 	// 3: Object.Meta; 4, 5: mapped packs with per-config checksums and the
 	// address index; 6: both
 	cacheVersion = 6
