@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"text/tabwriter"
 
 	"go.yaml.in/yaml/v3"
@@ -61,7 +62,8 @@ type table struct {
 	tw *tabwriter.Writer
 	// buf gathers tabwriter's many small writes (one per cell and padding)
 	// into few: 20,000 rows to a terminal or pipe took a quarter second.
-	buf *bufio.Writer
+	buf  *bufio.Writer
+	line []byte // the row being written, reused
 }
 
 func newTable(w io.Writer, headers ...any) *table {
@@ -72,13 +74,23 @@ func newTable(w io.Writer, headers ...any) *table {
 }
 
 func (t *table) row(cells ...any) {
+	line := t.line[:0]
 	for i, c := range cells {
 		if i > 0 {
-			fmt.Fprint(t.tw, "\t")
+			line = append(line, '\t')
 		}
-		fmt.Fprint(t.tw, c)
+		// strings and ints (nearly every cell) without fmt's reflection
+		switch v := c.(type) {
+		case string:
+			line = append(line, v...)
+		case int:
+			line = strconv.AppendInt(line, int64(v), 10)
+		default:
+			line = fmt.Append(line, v)
+		}
 	}
-	fmt.Fprintln(t.tw)
+	t.line = append(line, '\n')
+	t.tw.Write(t.line)
 }
 
 func (t *table) flush() error {
