@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/fwpol/fwpol/internal/gen"
@@ -194,5 +195,25 @@ func TestPackDamagedConfigIsReparsed(t *testing.T) {
 	}
 	if fixed, _ := os.ReadFile(packs[0]); string(fixed) == string(data) {
 		t.Fatal("damaged pack was not rewritten")
+	}
+}
+
+// A file gone since it was cached is an error naming it, and a changed
+// file is parsed again: the cache's stat by directory sees both.
+func TestCachedFileChangedOrGone(t *testing.T) {
+	cache, dir := t.TempDir(), t.TempDir()
+	f := filepath.Join(dir, "fw.rules")
+	os.WriteFile(f, []byte("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -s 10.0.0.1 -j DROP\nCOMMIT\n"), 0o644)
+	if _, err := Load([]string{f}, Options{CacheDir: cache}); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(f, []byte("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -s 10.0.0.2 -j DROP\n-A INPUT -s 10.0.0.3 -j DROP\nCOMMIT\n"), 0o644)
+	est, err := Load([]string{f}, Options{CacheDir: cache})
+	if err != nil || len(est.Configs) != 1 || len(est.Configs[0].Filters[0].Rules) != 2 {
+		t.Fatalf("changed file not parsed again: %v", err)
+	}
+	os.Remove(f)
+	if _, err := Load([]string{f}, Options{CacheDir: cache}); err == nil || !strings.Contains(err.Error(), f) {
+		t.Fatalf("gone file: %v", err)
 	}
 }

@@ -262,13 +262,16 @@ func Load(paths []string, opt Options) (*Estate, error) {
 			old = readPack(packPath(opt.CacheDir, cacheKey))
 		}()
 		stats = make([]statResult, len(jobs))
-		parallel(len(jobs), workers, 64, func(_, i int) {
-			st, err := os.Stat(jobs[i].path)
-			if err == nil {
-				stats[i].fp = fingerprintOf(st)
-			}
-			stats[i].err = err
+		statters := make([]*statter, workers)
+		for w := range statters {
+			statters[w] = newStatter()
+		}
+		parallel(len(jobs), workers, 64, func(w, i int) {
+			stats[i].fp, stats[i].err = statters[w].stat(jobs[i].path)
 		})
+		for _, s := range statters {
+			s.close()
+		}
 		<-packRead
 		defer old.close() // after the new pack, which copies its entries, is written
 	}
