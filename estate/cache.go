@@ -12,10 +12,16 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/fwpol/fwpol/policy"
 )
 
 // The parse cache keeps every parsed file of an estate in one pack file,
-// keyed by the list of inputs. An entry is reused only when the file's
+// keyed by the list of inputs. A pack is an index section (per file: its
+// fingerprint, vendor, address footprint, address index, and the length and
+// checksum of its encoded config), checksummed as a whole, followed by the
+// encoded configs. The pack is mapped, not read: a command touches only the
+// configs it decodes, and checks each one's checksum before decoding it. An entry is reused only when the file's
 // size, modification time, change time and inode are unchanged; a changed
 // file re-parses alone. Packs are written to a temporary file, synced and
 // renamed, so readers never see a partial pack and concurrent writers only
@@ -23,8 +29,12 @@ import (
 // rebuilt, never trusted.
 
 const (
-	cacheMagic   = "FWPOLC01"
-	cacheVersion = 3 // 3: Object.Meta
+	cacheMagic = "FWPOLC01"
+	// 3: Object.Meta; 4, 5: mapped packs with per-config checksums and the
+	// address index; 6: both
+	cacheVersion = 6
+	// packHeader: magic, CRC-32C of the index section, its length (8 bytes).
+	packHeader = len(cacheMagic) + 4 + 8
 )
 
 // DefaultCacheDir is $FWPOL_CACHE_DIR, or fwpol under the user cache dir.
@@ -47,30 +57,38 @@ type cacheEntry struct {
 	fp      fingerprint
 	vendor  string
 	skipped bool
-	// footprint is decoded from fpRaw only when a command asks for it.
+	// footprint is set on entries parsed afresh; fpRaw holds it encoded.
 	footprint *Footprint
 	fpRaw     []byte
-	blob      []byte
+	// idx is the address index (addrindex.go); empty in entries that have none.
+	idx  []byte
+	blob []byte
+	// blobCRC is the CRC-32C of blob, checked before it is decoded.
+	blobCRC uint32
 }
 
-// Footprint returns the entry's address footprint, decoding it on first use.
-func (e *cacheEntry) Footprint() *Footprint {
-	if e.footprint == nil {
-		fp := &Footprint{Always: true} // undecodable: never skip the config
-		d := &decoder{b: e.fpRaw}
-		always := d.bool()
-		n := d.count()
-		rr := make([]netipx.IPRange, n)
-		for k := range rr {
-			from := d.addr()
-			rr[k] = netipx.IPRangeFrom(from, d.addr())
-		}
-		if d.err == nil {
-			fp = &Footprint{Ranges: rr, Always: always}
-		}
-		e.footprint = fp
+// config decodes the entry's config after checking its checksum.
+func (e *cacheEntry) config(file string) (*policy.Config, error) {
+	if crc32.Checksum(e.blob, crcTable) != e.blobCRC {
+		return nil, errCorrupt
 	}
-	return e.footprint
+	return decodeConfig(e.blob, file)
+}
+
+// footprintInto decodes the entry's address footprint into fp, reusing
+// its storage (one Footprint per worker: no allocation per entry). An
+// undecodable footprint never lets the config be skipped.
+func (e *cacheEntry) footprintInto(fp *Footprint) *Footprint {
+	d := &decoder{b: e.fpRaw}
+	always := d.bool()
+	n := d.count()
+	rr := fp.Ranges[:0]
+	for k := 0; k < n && d.err == nil; k++ {
+		from := d.addr()
+		rr = append(rr, netipx.IPRangeFrom(from, d.addr()))
+	}
+	*fp = Footprint{Ranges: rr, Always: always || d.err != nil}
+	return fp
 }
 
 func encodeFootprint(fp *Footprint) []byte {
@@ -87,6 +105,16 @@ func encodeFootprint(fp *Footprint) []byte {
 type pack struct {
 	path    string
 	entries map[string]cacheEntry
+	// unmap releases the pack's mapping; entries must not be used after.
+	unmap func()
+}
+
+// close releases the mapping (decoded configs never point into it).
+func (p *pack) close() {
+	if p.unmap != nil {
+		p.unmap()
+		p.unmap = nil
+	}
 }
 
 func packPath(dir string, jobs []job) string {
@@ -102,20 +130,31 @@ func packPath(dir string, jobs []job) string {
 	return filepath.Join(dir, "estate-"+hex.EncodeToString(h.Sum(nil)[:12])+".pack")
 }
 
-// readPack loads a pack, returning an empty one when it is missing or damaged.
+// readPack maps a pack, returning an empty one when it is missing or its
+// index section is damaged. Packs are only ever replaced by rename, never
+// rewritten in place, so the mapping stays valid.
 func readPack(path string) *pack {
 	p := &pack{path: path, entries: map[string]cacheEntry{}}
-	data, err := os.ReadFile(path)
-	if err != nil || len(data) < len(cacheMagic)+8 || string(data[:len(cacheMagic)]) != cacheMagic {
+	data, unmap, err := mapFile(path)
+	if err != nil {
 		return p
 	}
-	body := data[len(cacheMagic)+4:]
-	if crc32.Checksum(body, crcTable) != binary.LittleEndian.Uint32(data[len(cacheMagic):]) {
-		return p
+	empty := func() *pack { unmap(); return p }
+	if len(data) < packHeader || string(data[:len(cacheMagic)]) != cacheMagic {
+		return empty()
+	}
+	sum := binary.LittleEndian.Uint32(data[len(cacheMagic):])
+	an := binary.LittleEndian.Uint64(data[len(cacheMagic)+4:])
+	if an > uint64(len(data)-packHeader) {
+		return empty()
+	}
+	body, blobs := data[packHeader:packHeader+int(an)], data[packHeader+int(an):]
+	if crc32.Checksum(body, crcTable) != sum {
+		return empty()
 	}
 	d := &decoder{b: body}
 	if d.uvarint() != cacheVersion {
-		return p
+		return empty()
 	}
 	n := d.count()
 	p.entries = make(map[string]cacheEntry, n)
@@ -131,14 +170,24 @@ func readPack(path string) *pack {
 		fl := d.count()
 		e.fpRaw = d.b[:fl]
 		d.b = d.b[fl:]
-		bl := d.count()
-		e.blob = d.b[:bl]
-		d.b = d.b[bl:]
+		il := d.count()
+		e.idx = d.b[:il]
+		d.b = d.b[il:]
+		bl := d.uvarint()
+		if bl > uint64(len(blobs)) || len(d.b) < 4 {
+			d.fail()
+			break
+		}
+		e.blob, blobs = blobs[:bl:bl], blobs[bl:]
+		e.blobCRC = binary.LittleEndian.Uint32(d.b)
+		d.b = d.b[4:]
 		p.entries[name] = e
 	}
-	if d.err != nil {
-		return &pack{path: path, entries: map[string]cacheEntry{}}
+	if d.err != nil || len(d.b) != 0 || len(blobs) != 0 {
+		p.entries = map[string]cacheEntry{}
+		return empty()
 	}
+	p.unmap = unmap
 	return p
 }
 
@@ -172,8 +221,14 @@ func (p *pack) write() error {
 		}
 		e.uvarint(uint64(len(raw)))
 		e.b = append(e.b, raw...)
+		e.uvarint(uint64(len(ent.idx)))
+		e.b = append(e.b, ent.idx...)
 		e.uvarint(uint64(len(ent.blob)))
-		e.b = append(e.b, ent.blob...)
+		crc := ent.blobCRC
+		if ent.blob != nil && crc == 0 {
+			crc = crc32.Checksum(ent.blob, crcTable)
+		}
+		e.b = binary.LittleEndian.AppendUint32(e.b, crc)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(p.path), ".pack-*")
 	if err != nil {
@@ -181,11 +236,15 @@ func (p *pack) write() error {
 	}
 	defer os.Remove(tmp.Name())
 	w := bufio.NewWriterSize(tmp, 1<<20)
-	var hdr [4]byte
+	var hdr [12]byte
 	binary.LittleEndian.PutUint32(hdr[:], crc32.Checksum(e.b, crcTable))
+	binary.LittleEndian.PutUint64(hdr[4:], uint64(len(e.b)))
 	w.WriteString(cacheMagic)
 	w.Write(hdr[:])
 	w.Write(e.b)
+	for _, n := range names {
+		w.Write(p.entries[n].blob)
+	}
 	// No fsync: a pack cut short by a crash fails its checksum and is rebuilt.
 	if err := errors.Join(w.Flush(), tmp.Close()); err != nil {
 		return err

@@ -261,6 +261,14 @@ func (d *decoder) str() string {
 	return s
 }
 
+// bytes reads a string without copying it (valid while the input is).
+func (d *decoder) bytes() []byte {
+	n := d.count()
+	s := d.b[:n:n]
+	d.b = d.b[n:]
+	return s
+}
+
 func (d *decoder) strs() []string {
 	n := d.count()
 	if n == 0 {

@@ -5,6 +5,7 @@ package estate
 import (
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io/fs"
 	"net/netip"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/fwpol/fwpol/netdb"
 	"github.com/fwpol/fwpol/parser"
@@ -40,8 +42,20 @@ type Options struct {
 	Want func(Device) bool
 	// Touching, when set, keeps only configs whose footprint (every address
 	// their rules and objects name) it accepts; cached configs that fail it
-	// are not even decoded.
+	// are not even decoded. It must not keep the Footprint after returning
+	// (its storage is reused).
 	Touching func(*Footprint) bool
+	// AddressesNear, when valid, asks only for what an address search
+	// (search.Address, without IncludeAny) reads of the addresses that may
+	// share an address with this prefix. A config whose cache entry has an
+	// address index then comes back as a skeleton: File, Device, Site,
+	// Vendor, the objects whose addresses may meet the prefix (kind, name,
+	// position, addresses) and the filters (name, entry flag) with the rules
+	// one of whose src/dst address sets may meet it (name, position, action,
+	// target, inactive flag, src/dst Any, Set, Negate, Refs). Every other
+	// field is empty. Configs parsed afresh, or without an index, come back
+	// whole; the search answers the same either way.
+	AddressesNear netip.Prefix
 }
 
 // Device is what the inventory says of a device before its configs are read.
@@ -140,19 +154,60 @@ func siteOfFolder(dir string) string {
 	return filepath.Base(dir)
 }
 
-// inventoryJobs lists the files of every device in scope that is wanted.
-func inventoryJobs(inv *netdb.Inventory, scope netdb.Filter, want func(Device) bool) []job {
-	var jobs []job
+// inventoryJobs lists the files of every device in scope (all), and of
+// those want accepts (wanted; all when want is nil).
+func inventoryJobs(inv *netdb.Inventory, scope netdb.Filter, want func(Device) bool) (all, wanted []job) {
 	for _, d := range inv.Select(scope) {
 		own := d.OwnAddrs()
-		if want != nil && !want(Device{Name: d.Name, Site: d.Site, Role: d.Role, Own: own}) {
-			continue
-		}
+		ok := want == nil || want(Device{Name: d.Name, Site: d.Site, Role: d.Role, Own: own})
 		for _, f := range d.Files {
-			jobs = append(jobs, job{path: f, explicit: true, vendor: d.Vendor, device: d.Name, site: d.Site, role: d.Role, own: own})
+			j := job{path: f, explicit: true, vendor: d.Vendor, device: d.Name, site: d.Site, role: d.Role, own: own}
+			all = append(all, j)
+			if ok && want != nil {
+				wanted = append(wanted, j)
+			}
 		}
 	}
-	return jobs
+	if want == nil {
+		wanted = all
+	}
+	return all, wanted
+}
+
+// statResult is a file's fingerprint, taken before it is read.
+type statResult struct {
+	fp  fingerprint
+	err error
+}
+
+// parallel calls fn(w, i) for every i < n on up to workers goroutines
+// (w numbers the goroutine), which take chunk indexes at a time.
+func parallel(n, workers, chunk int, fn func(w, i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers && w*chunk < n; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for {
+				start := int(next.Add(int64(chunk))) - chunk
+				if start >= n {
+					return
+				}
+				for i := start; i < min(start+chunk, n); i++ {
+					fn(w, i)
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+}
+
+type result struct {
+	cfg       *policy.Config
+	skipped   bool
+	untouched bool // rejected by Options.Touching
+	err       error
 }
 
 // Load parses every config file under paths, and of every inventory device
@@ -166,11 +221,21 @@ func Load(paths []string, opt Options) (*Estate, error) {
 	if opt.Inventory != nil {
 		// The pack is keyed by every device in scope, so commands that load
 		// different subsets of the same estate share one pack.
-		cacheKey = append(inventoryJobs(opt.Inventory, opt.Scope, nil), jobs...)
-		jobs = append(inventoryJobs(opt.Inventory, opt.Scope, opt.Want), jobs...)
-	}
-	if opt.CacheDir != "" {
-		setAbs(cacheKey)
+		all, wanted := inventoryJobs(opt.Inventory, opt.Scope, opt.Want)
+		if opt.CacheDir != "" {
+			setAbs(all)
+			setAbs(jobs)
+			if opt.Want != nil {
+				setAbs(wanted)
+			}
+		}
+		cacheKey = append(all, jobs...)
+		if opt.Want == nil {
+			jobs = cacheKey
+		} else {
+			jobs = append(wanted, jobs...)
+		}
+	} else if opt.CacheDir != "" {
 		setAbs(jobs)
 	}
 	var forced *vendors.Vendor
@@ -185,80 +250,76 @@ func Load(paths []string, opt Options) (*Estate, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	type result struct {
-		cfg       *policy.Config
-		skipped   bool
-		untouched bool // rejected by Options.Touching
-		err       error
-	}
 	results := make([]result, len(jobs))
-	var old, fresh *pack
+	var old *pack
+	var stats []statResult
 	if opt.CacheDir != "" {
-		old = readPack(packPath(opt.CacheDir, cacheKey))
-		fresh = &pack{path: old.path, entries: make(map[string]cacheEntry, len(jobs))}
+		// Every file is checked against its cache entry: stat them all
+		// while the pack is read.
+		packRead := make(chan struct{})
+		go func() {
+			defer close(packRead)
+			old = readPack(packPath(opt.CacheDir, cacheKey))
+		}()
+		stats = make([]statResult, len(jobs))
+		statters := make([]*statter, workers)
+		for w := range statters {
+			statters[w] = newStatter()
+		}
+		parallel(len(jobs), workers, 64, func(w, i int) {
+			stats[i].fp, stats[i].err = statters[w].stat(jobs[i].path)
+		})
+		for _, s := range statters {
+			s.close()
+		}
+		<-packRead
+		defer old.close() // after the new pack, which copies its entries, is written
 	}
 	keys := make([]string, len(jobs))
 	entries := make([]cacheEntry, len(jobs))
 	hits := make([]bool, len(jobs))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				j := jobs[i]
-				var r result
-				if old != nil {
-					keys[i] = j.abs
-					r.cfg, r.skipped, entries[i], hits[i], r.err = cachedParse(j, forced, old.entries[keys[i]], opt.Touching)
-				} else {
-					r.cfg, r.skipped, r.err = parseFile(j, forced)
-					if r.cfg != nil && opt.Touching != nil {
-						if fp := footprintOf(r.cfg); !opt.Touching(&fp) {
-							r.cfg, r.untouched = nil, true
-						}
-					}
+	scratches := make([]Footprint, workers) // reused for every cached footprint
+	parallel(len(jobs), workers, 1, func(w, i int) {
+		j := jobs[i]
+		var r result
+		if old != nil {
+			keys[i] = j.abs
+			r.cfg, r.skipped, entries[i], hits[i], r.err = cachedParse(j, stats[i], forced, old.entries[keys[i]], opt.Touching, opt.AddressesNear, &scratches[w])
+		} else {
+			r.cfg, r.skipped, r.err = parseFile(j, forced)
+			if r.cfg != nil && opt.Touching != nil {
+				if fp := footprintOf(r.cfg); !opt.Touching(&fp) {
+					r.cfg, r.untouched = nil, true
 				}
-				if r.cfg != nil {
-					if j.device != "" {
-						r.cfg.Device = j.device
-					}
-					r.cfg.Site, r.cfg.Role, r.cfg.OwnAddrs = j.site, j.role, j.own
-				}
-				results[i] = r
 			}
-		}()
-	}
-	for i := range jobs {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if fresh != nil {
+		}
+		if r.cfg != nil {
+			if j.device != "" {
+				r.cfg.Device = j.device
+			}
+			r.cfg.Site, r.cfg.Role, r.cfg.OwnAddrs = j.site, j.role, j.own
+		}
+		results[i] = r
+	})
+	if old != nil && packDirty(old, cacheKey, results, hits) {
+		fresh := &pack{path: old.path, entries: make(map[string]cacheEntry, len(cacheKey))}
 		// Keep entries of devices this command skipped; drop stale ones.
 		inScope := make(map[string]bool, len(cacheKey))
 		for _, j := range cacheKey {
 			inScope[j.abs] = true
 		}
-		dirty := false
 		for k, ent := range old.entries {
 			if inScope[k] {
 				fresh.entries[k] = ent
-			} else {
-				dirty = true
 			}
 		}
 		for i, r := range results {
 			if r.err == nil {
 				fresh.entries[keys[i]] = entries[i]
-				dirty = dirty || !hits[i]
 			}
 		}
-		if dirty {
-			// The cache only accelerates: failing to write it is not an error.
-			_ = fresh.write()
-		}
+		// The cache only accelerates: failing to write it is not an error.
+		_ = fresh.write()
 	}
 
 	est := &Estate{}
@@ -280,6 +341,27 @@ func Load(paths []string, opt Options) (*Estate, error) {
 	link(est.Configs)
 	SortConfigs(est.Configs)
 	return est, nil
+}
+
+// packDirty reports whether the pack must be rewritten: some file was
+// parsed afresh, or the pack holds entries no longer in scope.
+func packDirty(old *pack, cacheKey []job, results []result, hits []bool) bool {
+	for i, r := range results {
+		if r.err == nil && !hits[i] {
+			return true
+		}
+	}
+	// Stale entries are only dead weight (every entry is checked against
+	// its file before use), and a pack is named after its set of keys, so
+	// they are rare: counting the in-scope keys found is enough (a key
+	// listed twice can hide a stale entry until the next rewrite).
+	n := 0
+	for _, j := range cacheKey {
+		if _, ok := old.entries[j.abs]; ok {
+			n++
+		}
+	}
+	return n < len(old.entries)
 }
 
 // link lets vendors resolve references across files (ipset save files).
@@ -306,16 +388,15 @@ func inScope(f netdb.Filter, c *policy.Config) bool {
 
 // cachedParse reuses a cache entry whose fingerprint still matches, else
 // parses and returns the entry to store. hit reports reuse.
-func cachedParse(j job, forced *vendors.Vendor, ent cacheEntry, touching func(*Footprint) bool) (cfg *policy.Config, skipped bool, out cacheEntry, hit bool, err error) {
-	st, err := os.Stat(j.path)
-	if err != nil {
-		return nil, false, out, false, err
+func cachedParse(j job, st statResult, forced *vendors.Vendor, ent cacheEntry, touching func(*Footprint) bool, near netip.Prefix, scratch *Footprint) (cfg *policy.Config, skipped bool, out cacheEntry, hit bool, err error) {
+	if st.err != nil {
+		return nil, false, out, false, st.err
 	}
 	vendorKey := j.vendor
 	if forced != nil {
 		vendorKey = forced.Name
 	}
-	fp := fingerprintOf(st)
+	fp := st.fp
 	// a file skipped while walking a directory must still fail when it is
 	// named explicitly, so a cached "skipped" is only reused for walks
 	if (ent.skipped && !j.explicit) || (!ent.skipped && ent.blob != nil) {
@@ -323,10 +404,15 @@ func cachedParse(j job, forced *vendors.Vendor, ent cacheEntry, touching func(*F
 			if ent.skipped {
 				return nil, true, ent, true, nil
 			}
-			if touching != nil && !touching(ent.Footprint()) {
+			if touching != nil && !touching(ent.footprintInto(scratch)) {
 				return nil, false, ent, true, nil
 			}
-			if cfg, err := decodeConfig(ent.blob, j.path); err == nil {
+			if near.IsValid() && len(ent.idx) > 0 {
+				if cfg, ok, err := decodeAddrIndex(ent.idx, j.path, near); ok && err == nil {
+					return cfg, false, ent, true, nil
+				}
+			}
+			if cfg, err := ent.config(j.path); err == nil {
 				return cfg, false, ent, true, nil
 			}
 		}
@@ -338,6 +424,8 @@ func cachedParse(j job, forced *vendors.Vendor, ent cacheEntry, touching func(*F
 	out = cacheEntry{fp: fp, vendor: vendorKey, skipped: skipped}
 	if cfg != nil {
 		out.blob = encodeConfig(cfg)
+		out.blobCRC = crc32.Checksum(out.blob, crcTable)
+		out.idx = encodeAddrIndex(cfg)
 		fp := footprintOf(cfg)
 		out.footprint = &fp
 		if touching != nil && !touching(out.footprint) {

@@ -15,7 +15,8 @@ type Footprint struct {
 	Ranges []netipx.IPRange // sorted, merged
 	// Always is set when the config names addresses Ranges cannot hold:
 	// symbolic wildcard patterns, or references (ipsets) that another file
-	// resolves at link time.
+	// resolves at link time; and for files of objects only (ipset saves),
+	// which other files resolve against.
 	Always bool
 }
 
@@ -32,7 +33,9 @@ func (f *Footprint) Overlaps(p netip.Prefix) bool {
 
 func footprintOf(c *policy.Config) Footprint {
 	var b policy.AddrSetBuilder
-	always := false
+	// A file of objects only (an ipset save) completes other files at link
+	// time: leaving it out would leave their references unresolved.
+	always := len(c.Filters) == 0 && len(c.Objects) > 0
 	add := func(s *policy.AddrSet) {
 		if s == nil {
 			return

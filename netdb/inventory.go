@@ -5,6 +5,7 @@ package netdb
 
 import (
 	"net/netip"
+	"slices"
 	"sort"
 	"time"
 
@@ -21,6 +22,9 @@ type Inventory struct {
 	Sites     []*Site     `json:"sites"`
 	Devices   []*Device   `json:"devices"`
 	Protected []Protected `json:"protected,omitempty"`
+	// PathRoles orders the roles a flow crosses leaving a site that lists
+	// no Path, host side first (default DefaultPathRoles).
+	PathRoles []string `json:"path_roles,omitempty"`
 
 	siteByName   map[string]*Site
 	deviceByName map[string]*Device
@@ -34,7 +38,10 @@ type Site struct {
 	// Infrastructure ranges (management, loopbacks, transit) must not be
 	// blocked without --force.
 	Infrastructure []netip.Prefix `json:"infrastructure,omitempty"`
-	Pos            policy.Pos     `json:"pos"`
+	// Path names the devices a flow crosses leaving the site, host side
+	// first (core, firewall, edge); entering, it crosses them in reverse.
+	Path []string   `json:"path,omitempty"`
+	Pos  policy.Pos `json:"pos"`
 }
 
 // Device is one firewall, router, switch or host.
@@ -127,6 +134,70 @@ func (inv *Inventory) Select(f Filter) []*Device {
 		return out[i].Name < out[j].Name
 	})
 	return out
+}
+
+// DefaultPathRoles is the order of roles a flow crosses leaving a site.
+var DefaultPathRoles = []string{"core", "firewall", "edge"}
+
+// SitePath returns the devices a flow crosses leaving the site, host side
+// first: the site's Path, or else its devices of the path roles, by role
+// order then inventory order.
+func (inv *Inventory) SitePath(site string) []*Device {
+	s := inv.Site(site)
+	if s == nil {
+		return nil
+	}
+	var out []*Device
+	if len(s.Path) > 0 {
+		for _, n := range s.Path {
+			out = append(out, inv.Device(n))
+		}
+		return out
+	}
+	roles := inv.PathRoles
+	if len(roles) == 0 {
+		roles = DefaultPathRoles
+	}
+	for _, r := range roles {
+		for _, d := range inv.Devices {
+			if d.Site == site && d.Role == r {
+				out = append(out, d)
+			}
+		}
+	}
+	return out
+}
+
+// SiteOf returns the site whose ranges hold a, the most specific range
+// winning, or nil.
+func (inv *Inventory) SiteOf(a netip.Addr) *Site {
+	var best *Site
+	bits := -1
+	for _, s := range inv.Sites {
+		for _, p := range s.Ranges {
+			if p.Contains(a) && p.Bits() > bits {
+				best, bits = s, p.Bits()
+			}
+		}
+	}
+	return best
+}
+
+// DeviceOwning returns the device that owns address a (Mgmt or Addresses),
+// preferring a host, or nil.
+func (inv *Inventory) DeviceOwning(a netip.Addr) *Device {
+	var found *Device
+	for _, d := range inv.Devices {
+		if d.Mgmt == a || slices.Contains(d.Addresses, a) {
+			if d.Role == "host" {
+				return d
+			}
+			if found == nil {
+				found = d
+			}
+		}
+	}
+	return found
 }
 
 // OwnAddrs are the addresses the device answers on: Mgmt and Addresses.

@@ -27,6 +27,7 @@ type rawFile struct {
 	Protected    []rawProtected `yaml:"protected"`
 	Devices      []rawDevice    `yaml:"devices"`
 	DeviceGroups []rawGroup     `yaml:"device_groups"`
+	PathRoles    []string       `yaml:"path_roles"`
 }
 
 type rawSite struct {
@@ -34,6 +35,7 @@ type rawSite struct {
 	Description    string   `yaml:"description"`
 	Ranges         []string `yaml:"ranges"`
 	Infrastructure []string `yaml:"infrastructure"`
+	Path           []string `yaml:"path"`
 }
 
 type rawProtected struct {
@@ -68,14 +70,18 @@ type rawGroup struct {
 	Transport *Transport `yaml:"transport"`
 }
 
-var inventoryKeys = []string{"sites", "protected", "devices", "device_groups"}
+var inventoryKeys = []string{"sites", "protected", "devices", "device_groups", "path_roles"}
 
 // Options tune validation.
 type Options struct {
 	// KnownVendors, when set, rejects devices naming another vendor.
 	KnownVendors []string
 	// DeviceName derives a device name from a config file (device groups).
+	// It must depend on the path only: the inventory cache keeps its results.
 	DeviceName func(path string) string
+	// CacheDir, when set, keeps the loaded inventory there and reuses it
+	// while none of its inputs changed (see cache.go).
+	CacheDir string
 }
 
 // Load reads an inventory file, or every inventory YAML file in a directory
@@ -84,6 +90,15 @@ func Load(path string, opt Options) (*Inventory, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err
+	}
+	var rec *recorder
+	var cacheFile string
+	if opt.CacheDir != "" {
+		cacheFile = cachePath(opt.CacheDir, path, opt)
+		if inv := readCache(cacheFile, path); inv != nil {
+			return inv, nil
+		}
+		rec = &recorder{}
 	}
 	inv := &Inventory{Path: path, Dir: path, siteByName: map[string]*Site{}, deviceByName: map[string]*Device{}}
 	var files []string
@@ -98,6 +113,9 @@ func Load(path string, opt Options) (*Inventory, error) {
 				}
 				return nil
 			}
+			if d.IsDir() {
+				rec.stat(depListing, p) // before WalkDir lists it
+			}
 			if ext := filepath.Ext(p); !d.IsDir() && (ext == ".yaml" || ext == ".yml") {
 				files = append(files, p)
 			}
@@ -111,7 +129,7 @@ func Load(path string, opt Options) (*Inventory, error) {
 		inv.Dir = filepath.Dir(path)
 		files = []string{path}
 	}
-	l := &loader{inv: inv, opt: opt}
+	l := &loader{inv: inv, opt: opt, rec: rec}
 	for _, f := range files {
 		if err := l.loadFile(f, !st.IsDir()); err != nil {
 			return nil, err
@@ -119,6 +137,13 @@ func Load(path string, opt Options) (*Inventory, error) {
 	}
 	if err := l.resolve(); err != nil {
 		return nil, err
+	}
+	if err := l.checkPaths(); err != nil {
+		return nil, err
+	}
+	if rec != nil && !rec.uncacheable {
+		// The cache only accelerates: failing to write it is not an error.
+		_ = writeCache(cacheFile, path, inv, rec)
 	}
 	return inv, nil
 }
@@ -128,6 +153,64 @@ type loader struct {
 	opt     Options
 	devices []pendingDevice
 	groups  []pendingGroup
+	rec     *recorder // what was read, for the cache; nil without one
+	// site paths are checked once every device is known
+	sitePaths []pendingPath
+	rolesAt   *yaml.Node // where path_roles was given
+}
+
+type pendingPath struct {
+	site *Site
+	node *yaml.Node
+	file string
+}
+
+// pathRoles reads path_roles: distinct, non-empty role names, given once.
+func (l *loader) pathRoles(file string, n *yaml.Node) error {
+	if l.rolesAt != nil {
+		return errAt(file, n, "path_roles given twice (first at line %d)", l.rolesAt.Line)
+	}
+	if n.Kind != yaml.SequenceNode {
+		return errAt(file, n, "path_roles must be a list of roles")
+	}
+	var roles []string
+	for _, item := range n.Content {
+		if item.Kind != yaml.ScalarNode || strings.TrimSpace(item.Value) == "" {
+			return errAt(file, item, "path_roles: each entry must be a role name")
+		}
+		if oneOf(item.Value, roles) && len(roles) > 0 {
+			return errAt(file, item, "path_roles: role %q listed twice", item.Value)
+		}
+		roles = append(roles, item.Value)
+	}
+	l.rolesAt = n
+	l.inv.PathRoles = roles
+	return nil
+}
+
+// checkPaths validates every site's path: known devices of that site, each
+// listed once.
+func (l *loader) checkPaths() error {
+	for _, pp := range l.sitePaths {
+		var seen []string
+		for i, name := range pp.site.Path {
+			at := pp.node
+			if at != nil && at.Kind == yaml.SequenceNode && i < len(at.Content) {
+				at = at.Content[i]
+			}
+			d := l.inv.deviceByName[name]
+			switch {
+			case d == nil:
+				return errAt(pp.file, at, "site %q path: unknown device %q", pp.site.Name, name)
+			case d.Site != pp.site.Name:
+				return errAt(pp.file, at, "site %q path: device %q is at site %q", pp.site.Name, name, d.Site)
+			case len(seen) > 0 && oneOf(name, seen):
+				return errAt(pp.file, at, "site %q path: device %q listed twice", pp.site.Name, name)
+			}
+			seen = append(seen, name)
+		}
+	}
+	return nil
 }
 
 type pendingDevice struct {
@@ -151,6 +234,7 @@ func errAt(file string, n *yaml.Node, format string, args ...any) error {
 }
 
 func (l *loader) loadFile(file string, required bool) error {
+	l.rec.stat(depContent, file)
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return err
@@ -177,6 +261,11 @@ func (l *loader) loadFile(file string, required bool) error {
 	}
 	if err := checkKeys(file, root, reflect.TypeOf(rawFile{})); err != nil {
 		return err
+	}
+	if n := valueOf(root, "path_roles"); n != nil {
+		if err := l.pathRoles(file, n); err != nil {
+			return err
+		}
 	}
 	for _, sec := range []struct {
 		key string
@@ -231,7 +320,10 @@ func (l *loader) site(file string, n *yaml.Node) error {
 	if prev := l.inv.siteByName[r.Name]; prev != nil {
 		return errAt(file, valueOf(n, "name"), "duplicate site %q (first defined at %s)", r.Name, prev.Pos)
 	}
-	s := &Site{Name: r.Name, Description: r.Description, Pos: posOf(file, n)}
+	s := &Site{Name: r.Name, Description: r.Description, Pos: posOf(file, n), Path: r.Path}
+	if len(r.Path) > 0 {
+		l.sitePaths = append(l.sitePaths, pendingPath{s, valueOf(n, "path"), file})
+	}
 	var err error
 	if s.Ranges, err = prefixes(file, n, "ranges", r.Ranges); err != nil {
 		return err
@@ -354,6 +446,7 @@ func (l *loader) hostsFile(file string, n *yaml.Node, rel string) (map[string][]
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(filepath.Dir(file), rel)
 	}
+	l.rec.stat(depContent, path)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, errAt(file, n, "hosts_file: %v", err)
@@ -462,13 +555,26 @@ func (l *loader) expand(file string, n *yaml.Node, pattern string) ([]string, er
 	var files []string
 	dir, base := filepath.Split(p)
 	if !hasMeta(dir) && hasMeta(base) {
+		l.rec.stat(depListing, filepath.Clean(dir))
 		ents, _ := os.ReadDir(filepath.Clean(dir))
 		for _, e := range ents {
-			if ok, _ := filepath.Match(base, e.Name()); ok && isRegular(filepath.Join(dir, e.Name()), e) {
-				files = append(files, filepath.Join(dir, e.Name()))
+			if ok, _ := filepath.Match(base, e.Name()); ok {
+				if e.Type()&os.ModeSymlink != 0 {
+					l.rec.typ(filepath.Join(dir, e.Name())) // the target may change
+				}
+				if isRegular(filepath.Join(dir, e.Name()), e) {
+					files = append(files, filepath.Join(dir, e.Name()))
+				}
 			}
 		}
 	} else {
+		if hasMeta(p) {
+			if l.rec != nil {
+				l.rec.uncacheable = true
+			}
+		} else {
+			l.rec.typ(p)
+		}
 		matches, _ := filepath.Glob(p)
 		for _, m := range matches {
 			if st, err := os.Stat(m); err == nil && st.Mode().IsRegular() {

@@ -44,7 +44,11 @@ func (e *estateFlags) loadInventory() (*netdb.Inventory, error) {
 	for _, v := range registry.All() {
 		names = append(names, v.Name)
 	}
-	return netdb.Load(path, netdb.Options{KnownVendors: names, DeviceName: estate.DeviceName})
+	opt := netdb.Options{KnownVendors: names, DeviceName: estate.DeviceName}
+	if !e.noCache {
+		opt.CacheDir = estate.DefaultCacheDir()
+	}
+	return netdb.Load(path, opt)
 }
 
 // load parses the estate: inventory devices in scope plus any PATHs.

@@ -18,6 +18,7 @@ func newSearchCmd(ios *IOStreams) *cobra.Command {
 		Short: "Find which rules decide a flow, and where an address is referenced",
 	}
 	cmd.AddCommand(newSearchFlowCmd(ios), newSearchAddressCmd(ios))
+	cmd.AddCommand(newSearchPathCmd(ios))
 	return cmd
 }
 

@@ -47,12 +47,14 @@ with the rule's action: "where does 203.0.113.0/24 appear, and is it permitted?"
 			if n > 1 {
 				return usageErrorf("choose one of --overlap, --exact, --contains, --within")
 			}
-			var touching func(*estate.Footprint) bool
+			var lo estate.Options
 			if !opts.includeAny {
-				// configs naming no address near the query cannot answer it
-				touching = func(fp *estate.Footprint) bool { return fp.Overlaps(q) }
+				// configs naming no address near the query cannot answer it,
+				// and of the others only the address sets near it can
+				lo.Touching = func(fp *estate.Footprint) bool { return fp.Overlaps(q) }
+				lo.AddressesNear = q
 			}
-			est, err := opts.estate.loadWith(args[1:], estate.Options{Touching: touching})
+			est, err := opts.estate.loadWith(args[1:], lo)
 			if err != nil {
 				return err
 			}
