@@ -832,6 +832,7 @@ func (b *builder) finishSRX() error {
 			if err != nil {
 				return err
 			}
+			markGlobal(rs, p)
 			for _, r := range rs {
 				globals = append(globals, grule{r, p.fromZones, p.toZones})
 			}
@@ -885,6 +886,30 @@ func (b *builder) finishSRX() error {
 	b.cfg.AddFilter(g)
 	b.cfg.Bindings = append(b.cfg.Bindings, policy.Binding{Filter: gname, Kind: "global", Target: "global", Pos: b.pos(gpos)})
 	return nil
+}
+
+// markGlobal records on a global policy's rules (shared by the copies that
+// end each zone pair's filter) that they come from "security policies
+// global", and the zones its match names, so the policy can be written
+// back where it was: Extras.Vendor "scope" = "global", "from-zones" and
+// "to-zones" (comma-separated, absent when the policy names none).
+func markGlobal(rs []*policy.Rule, p *polBuild) {
+	if len(rs) == 0 {
+		return
+	}
+	m := map[string]string{"scope": "global"}
+	for k, v := range rs[0].Extras.Vendor {
+		m[k] = v
+	}
+	if len(p.fromZones) > 0 {
+		m["from-zones"] = strings.Join(p.fromZones, ",")
+	}
+	if len(p.toZones) > 0 {
+		m["to-zones"] = strings.Join(p.toZones, ",")
+	}
+	for _, r := range rs {
+		r.Extras.Vendor = m
+	}
 }
 
 func contains(xs []string, s string) bool {
