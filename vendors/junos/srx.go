@@ -432,29 +432,33 @@ func (b *builder) applications(st *stmt) error {
 				return nil
 			}
 		}
-		kw := rest[0].s
-		if len(rest) < 2 {
-			switch kw {
-			case "protocol", "source-port", "destination-port", "icmp-type", "icmp-code", "icmp6-type", "icmp6-code":
-				if st.container {
-					return nil
+		// one statement may set several attributes: "term t1 protocol udp
+		// destination-port 5000-5010"
+		for ; len(rest) > 0; rest = rest[2:] {
+			kw := rest[0].s
+			if len(rest) < 2 {
+				switch kw {
+				case "protocol", "source-port", "destination-port", "icmp-type", "icmp-code", "icmp6-type", "icmp6-code":
+					if st.container {
+						return nil
+					}
+					return b.errf(rest[0], "%s: missing value", kw)
 				}
-				return b.errf(rest[0], "%s: missing value", kw)
+				return nil
 			}
-			return nil
-		}
-		v := rest[1]
-		switch kw {
-		case "protocol":
-			spec.proto = append(spec.proto, v)
-		case "source-port":
-			spec.sport = append(spec.sport, v)
-		case "destination-port":
-			spec.dport = append(spec.dport, v)
-		case "icmp-type", "icmp6-type":
-			spec.itype = append(spec.itype, v)
-		case "icmp-code", "icmp6-code":
-			spec.icode = append(spec.icode, v)
+			v := rest[1]
+			switch kw {
+			case "protocol":
+				spec.proto = append(spec.proto, v)
+			case "source-port":
+				spec.sport = append(spec.sport, v)
+			case "destination-port":
+				spec.dport = append(spec.dport, v)
+			case "icmp-type", "icmp6-type":
+				spec.itype = append(spec.itype, v)
+			case "icmp-code", "icmp6-code":
+				spec.icode = append(spec.icode, v)
+			}
 		}
 	case "application-set":
 		as := s.appSets[w[2].s]
