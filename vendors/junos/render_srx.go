@@ -555,7 +555,7 @@ func (sr *srxRender) emitAddr(o *policy.Object) string {
 	if n, ok := sr.alias[o]; ok {
 		return n
 	}
-	key := o.Kind + "|" + o.Addrs.String() + "|" + o.Unresolved
+	key := addrKey(o)
 	cands := []string{o.Name}
 	if o.Scope != "" && o.Scope != "global" && o.Scope != "fwpol" {
 		cands = append(cands, o.Name+"-"+o.Scope)
@@ -573,7 +573,9 @@ func (sr *srxRender) emitAddr(o *policy.Object) string {
 			}
 			continue
 		}
-		if !sr.reserved[c] {
+		// a global book entry keeps its name
+		g := sr.byScope["global"][c]
+		if !sr.reserved[c] && (g == nil || g == o || addrKey(g) == key) {
 			name = c
 		}
 	}
@@ -627,6 +629,8 @@ func (sr *srxRender) emitAddr(o *policy.Object) string {
 	}
 	return name
 }
+
+func addrKey(o *policy.Object) string { return o.Kind + "|" + o.Addrs.String() + "|" + o.Unresolved }
 
 // addrValue writes a set as one address value (a prefix, range-address
 // or wildcard-address; "" for the empty set); ok is false when it takes
