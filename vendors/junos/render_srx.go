@@ -486,7 +486,7 @@ func (sr *srxRender) side(zone string, am policy.AddrMatch, where string) []stri
 		return []string{"any"}
 	}
 	var names []string
-	var b policy.AddrSetBuilder
+	var sets []*policy.AddrSet
 	for _, ref := range am.Refs {
 		o := sr.lookup(zone, ref)
 		if o == nil {
@@ -495,17 +495,26 @@ func (sr *srxRender) side(zone string, am policy.AddrMatch, where string) []stri
 			continue
 		}
 		names = append(names, sr.emitAddr(o))
-		b.AddSet(o.Addrs)
+		sets = append(sets, o.Addrs)
 	}
 	want := am.Set
-	for _, x := range []struct{ kw, p string }{{"any-ipv4", "0.0.0.0/0"}, {"any-ipv6", "::/0"}} {
-		p := netip.MustParsePrefix(x.p)
-		if want.ContainsPrefix(p) {
+	for _, x := range anyKeywords {
+		if want.ContainsPrefix(x.p) {
 			names = append(names, x.kw)
-			b.AddPrefix(p)
+			sets = append(sets, policy.SetOfPrefixes(x.p))
 		}
 	}
-	if render.SameSet(b.Set(), want) && len(names) > 0 {
+	var got *policy.AddrSet
+	if len(sets) == 1 {
+		got = sets[0]
+	} else {
+		var b policy.AddrSetBuilder
+		for _, x := range sets {
+			b.AddSet(x)
+		}
+		got = b.Set()
+	}
+	if render.SameSet(got, want) && len(names) > 0 {
 		return names
 	}
 	if want.IsEmpty() {
@@ -525,6 +534,11 @@ func (sr *srxRender) side(zone string, am policy.AddrMatch, where string) []stri
 	sr.jr.warn("%s: the address book entries %v do not give the policy's addresses; written as exact addresses %v", where, am.Refs, names)
 	return names
 }
+
+var anyKeywords = []struct {
+	kw string
+	p  netip.Prefix
+}{{"any-ipv4", netip.MustParsePrefix("0.0.0.0/0")}, {"any-ipv6", netip.MustParsePrefix("::/0")}}
 
 // lookup finds the address book entry a policy in zone names, as the
 // parser does: the zone's own book, other (attached) books, then global.
