@@ -103,11 +103,6 @@ func runConvert(opts *convertOptions) error {
 		return usageErrorf("%v", err)
 	}
 	if len(opts.filters) == 0 {
-		for _, f := range fs {
-			if f.Kind == "srx-policy" && opts.to == "junos" {
-				fmt.Fprintf(opts.io.ErrOut, "warning: filter %s: SRX security policies are not rendered\n", f.Name)
-			}
-		}
 		fs = defaultFilters(cfg, fs, opts.to)
 	}
 	if len(fs) == 0 {
@@ -166,7 +161,7 @@ func defaultFilters(cfg *policy.Config, fs []*policy.Filter, to string) []*polic
 		if !f.Entry {
 			continue
 		}
-		if to == "junos" && (f.Kind == "srx-policy" || f.Kind == "junos-filter-list") {
+		if to == "junos" && (f.Kind == "srx-policy" && cfg.Vendor != "junos" || f.Kind == "junos-filter-list") {
 			continue
 		}
 		out = append(out, f)

@@ -25,9 +25,11 @@ import (
 //     whose objects hold exactly the term's addresses stay prefix-lists.
 //   - Inactive terms stay "inactive:" ("deactivate" in set format); count,
 //     log/syslog, policer, reject types and "next term" are kept.
-//   - SRX security policies and the synthesized input-list filters are not
-//     written (reported); jumps of other vendors are inlined exactly from the
-//     decision map (package render).
+//   - SRX security policies ("srx-policy" filters of a Junos config) are
+//     written as zones, global address book, applications and zone-pair /
+//     global policies (render_srx.go). The synthesized input-list filters
+//     are not written (their members are); jumps of other vendors are
+//     inlined exactly from the decision map (package render).
 
 var junosCaps = render.Caps{Vendor: "junos", SplitFamilies: true, Reject: true, Next: true, Inactive: true,
 	Objects: func(o *policy.Object) bool {
@@ -42,7 +44,7 @@ func Render(cfg *policy.Config, opt vendors.RenderOptions) ([]byte, error) {
 		format = "hierarchical"
 	case "set":
 	default:
-		return nil, fmt.Errorf("junos: unknown format %q (want set or hierarchical)", opt.Format)
+		return nil, fmt.Errorf("junos: unknown format %q (want set or hierarchical; another vendor's ACLs are written as firewall filters, SRX security policies only from Junos SRX configs)", opt.Format)
 	}
 	fs, err := render.Select(cfg, opt.Filters)
 	if err != nil {
@@ -57,14 +59,13 @@ func Render(cfg *policy.Config, opt vendors.RenderOptions) ([]byte, error) {
 			warns = append(warns, msg)
 		}
 	}
-	var keep []*policy.Filter
+	var keep, srx []*policy.Filter
 	for _, f := range fs {
 		switch {
+		case f.Kind == "srx-policy" && cfg.Vendor == "junos":
+			srx = append(srx, f)
 		case f.Kind == "srx-policy":
-			if len(opt.Filters) > 0 {
-				return nil, fmt.Errorf("junos: %s is an SRX zone-pair policy list; rendering security policies is not supported", f.Name)
-			}
-			warn("filter %s: SRX security policies are not rendered", f.Name)
+			warn("filter %s: SRX security policies are written from Junos configs only (a %s config's policies are not converted); not written", f.Name, cfg.Vendor)
 		case f.Kind == "junos-filter-list":
 			if len(opt.Filters) == 0 {
 				continue // bindings (input-list) are not rendered; the members are
@@ -96,6 +97,9 @@ func Render(cfg *policy.Config, opt vendors.RenderOptions) ([]byte, error) {
 	}
 	for i := range res.Filters {
 		jr.filter(root, &res.Filters[i])
+	}
+	if len(srx) > 0 {
+		jr.srx(root, cfg, srx)
 	}
 	var out bytes.Buffer
 	for _, w := range warns {
@@ -483,7 +487,7 @@ func (n *node) printHier(b *bytes.Buffer, depth int) {
 		k := n.kids[i]
 		kw, _, _ := strings.Cut(k.key, " ")
 		j := i + 1
-		if listable[kw] && k.leaf() {
+		if (listable[kw] || n.key == "match" && matchListable[kw]) && k.leaf() {
 			for j < len(n.kids) && n.kids[j].leaf() && strings.HasPrefix(n.kids[j].key, kw+" ") {
 				j++
 			}
@@ -507,6 +511,9 @@ var listable = map[string]bool{
 	"protocol": true, "next-header": true, "source-port": true, "destination-port": true, "port": true,
 	"icmp-type": true, "icmp-code": true, "protocol-except": true, "next-header-except": true,
 }
+
+// matchListable statements of an SRX policy's match print as lists too.
+var matchListable = map[string]bool{"source-address": true, "destination-address": true, "application": true}
 
 func (n *node) leaf() bool { return len(n.kids) == 0 && !n.inactive && n.comment == "" }
 

@@ -432,29 +432,33 @@ func (b *builder) applications(st *stmt) error {
 				return nil
 			}
 		}
-		kw := rest[0].s
-		if len(rest) < 2 {
-			switch kw {
-			case "protocol", "source-port", "destination-port", "icmp-type", "icmp-code", "icmp6-type", "icmp6-code":
-				if st.container {
-					return nil
+		// one statement may set several attributes: "term t1 protocol udp
+		// destination-port 5000-5010"
+		for ; len(rest) > 0; rest = rest[2:] {
+			kw := rest[0].s
+			if len(rest) < 2 {
+				switch kw {
+				case "protocol", "source-port", "destination-port", "icmp-type", "icmp-code", "icmp6-type", "icmp6-code":
+					if st.container {
+						return nil
+					}
+					return b.errf(rest[0], "%s: missing value", kw)
 				}
-				return b.errf(rest[0], "%s: missing value", kw)
+				return nil
 			}
-			return nil
-		}
-		v := rest[1]
-		switch kw {
-		case "protocol":
-			spec.proto = append(spec.proto, v)
-		case "source-port":
-			spec.sport = append(spec.sport, v)
-		case "destination-port":
-			spec.dport = append(spec.dport, v)
-		case "icmp-type", "icmp6-type":
-			spec.itype = append(spec.itype, v)
-		case "icmp-code", "icmp6-code":
-			spec.icode = append(spec.icode, v)
+			v := rest[1]
+			switch kw {
+			case "protocol":
+				spec.proto = append(spec.proto, v)
+			case "source-port":
+				spec.sport = append(spec.sport, v)
+			case "destination-port":
+				spec.dport = append(spec.dport, v)
+			case "icmp-type", "icmp6-type":
+				spec.itype = append(spec.itype, v)
+			case "icmp-code", "icmp6-code":
+				spec.icode = append(spec.icode, v)
+			}
 		}
 	case "application-set":
 		as := s.appSets[w[2].s]
@@ -832,6 +836,7 @@ func (b *builder) finishSRX() error {
 			if err != nil {
 				return err
 			}
+			markGlobal(rs, p)
 			for _, r := range rs {
 				globals = append(globals, grule{r, p.fromZones, p.toZones})
 			}
@@ -885,6 +890,30 @@ func (b *builder) finishSRX() error {
 	b.cfg.AddFilter(g)
 	b.cfg.Bindings = append(b.cfg.Bindings, policy.Binding{Filter: gname, Kind: "global", Target: "global", Pos: b.pos(gpos)})
 	return nil
+}
+
+// markGlobal records on a global policy's rules (shared by the copies that
+// end each zone pair's filter) that they come from "security policies
+// global", and the zones its match names, so the policy can be written
+// back where it was: Extras.Vendor "scope" = "global", "from-zones" and
+// "to-zones" (comma-separated, absent when the policy names none).
+func markGlobal(rs []*policy.Rule, p *polBuild) {
+	if len(rs) == 0 {
+		return
+	}
+	m := map[string]string{"scope": "global"}
+	for k, v := range rs[0].Extras.Vendor {
+		m[k] = v
+	}
+	if len(p.fromZones) > 0 {
+		m["from-zones"] = strings.Join(p.fromZones, ",")
+	}
+	if len(p.toZones) > 0 {
+		m["to-zones"] = strings.Join(p.toZones, ",")
+	}
+	for _, r := range rs {
+		r.Extras.Vendor = m
+	}
 }
 
 func contains(xs []string, s string) bool {
