@@ -2,10 +2,9 @@ package cisco
 
 import (
 	"fmt"
+	"github.com/fwpol/fwpol/internal/devsim"
 	"net/netip"
 	"os"
-	"sort"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -13,169 +12,6 @@ import (
 	"github.com/fwpol/fwpol/policy"
 	"github.com/fwpol/fwpol/vendors"
 )
-
-// applyCLI runs configuration-mode lines against a running configuration
-// the way the device stores the result: a mode line enters (or creates) its
-// section, indented lines add entries to it, "no ..." removes one.
-func applyCLI(text string, cmds []string) string {
-	type section struct {
-		head     string
-		children []string
-	}
-	var secs []*section
-	var tail []string // a final "end"
-	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
-	if n := len(lines); n > 0 && strings.TrimSpace(lines[n-1]) == "end" {
-		tail, lines = lines[n-1:], lines[:n-1]
-	}
-	for _, l := range lines {
-		if (strings.HasPrefix(l, " ") || strings.HasPrefix(l, "\t")) && len(secs) > 0 {
-			secs[len(secs)-1].children = append(secs[len(secs)-1].children, l)
-			continue
-		}
-		secs = append(secs, &section{head: l})
-	}
-	find := func(head string) *section {
-		for _, s := range secs {
-			if strings.TrimSpace(s.head) == head {
-				return s
-			}
-		}
-		return nil
-	}
-	var cur *section
-	for _, c := range cmds {
-		if !strings.HasPrefix(c, " ") {
-			if name, start, step, v6, ok := globalResequence(c); ok {
-				for _, s := range secs {
-					f := strings.Fields(s.head)
-					if len(f) >= 3 && f[len(f)-1] == name && f[1] == "access-list" && (f[0] == "ipv6") == v6 {
-						s.children = resequenceLines(s.children, start, step)
-					}
-				}
-				cur = nil
-				continue
-			}
-			if x, ok := strings.CutPrefix(c, "no "); ok {
-				for i, s := range secs {
-					if strings.TrimSpace(s.head) == x {
-						secs = append(secs[:i], secs[i+1:]...)
-						break
-					}
-				}
-				cur = nil
-				continue
-			}
-			if cur = find(c); cur == nil {
-				cur = &section{head: c}
-				secs = append(secs, cur)
-			}
-			continue
-		}
-		body := strings.TrimSpace(c)
-		if f := strings.Fields(body); len(f) == 3 && f[0] == "resequence" {
-			start, _ := strconv.Atoi(f[1])
-			step, _ := strconv.Atoi(f[2])
-			cur.children = resequenceLines(cur.children, start, step)
-			continue
-		}
-		if x, ok := strings.CutPrefix(body, "no "); ok {
-			for i, ch := range cur.children {
-				f := strings.Fields(ch)
-				t := strings.TrimSpace(ch)
-				if t == x || (len(f) > 0 && f[0] == x) || (len(f) > 1 && f[0] == "sequence" && f[1] == x) {
-					cur.children = append(cur.children[:i], cur.children[i+1:]...)
-					break
-				}
-			}
-			continue
-		}
-		cur.children = append(cur.children, c)
-	}
-	var b strings.Builder
-	for _, s := range secs {
-		b.WriteString(s.head + "\n")
-		for _, ch := range s.children {
-			b.WriteString(ch + "\n")
-		}
-	}
-	for _, l := range tail {
-		b.WriteString(l + "\n")
-	}
-	return b.String()
-}
-
-// globalResequence recognises "ip|ipv6 access-list resequence NAME START
-// STEP" (IOS) and "resequence ip|ipv6 access-list NAME START STEP" (NX-OS).
-func globalResequence(c string) (name string, start, step int, v6, ok bool) {
-	f := strings.Fields(c)
-	if len(f) != 6 {
-		return "", 0, 0, false, false
-	}
-	switch {
-	case f[1] == "access-list" && f[2] == "resequence":
-		name, v6 = f[3], f[0] == "ipv6"
-	case f[0] == "resequence" && f[2] == "access-list":
-		name, v6 = f[3], f[1] == "ipv6"
-	default:
-		return "", 0, 0, false, false
-	}
-	start, err1 := strconv.Atoi(f[4])
-	step, err2 := strconv.Atoi(f[5])
-	return name, start, step, v6, err1 == nil && err2 == nil
-}
-
-// resequenceLines renumbers ACL entry lines as the device stores them
-// after a resequence: in sequence order (unnumbered entries follow the
-// previous number by 10, unnumbered remarks take the previous number),
-// each with its own number START, START+STEP, ...; other lines (counters
-// per-entry, ...) stay first.
-func resequenceLines(children []string, start, step int) []string {
-	type ent struct {
-		seq  int
-		body string
-		v6   bool // "sequence N" form
-	}
-	var other []string
-	var ents []ent
-	last := 0
-	for _, ch := range children {
-		f := strings.Fields(ch)
-		if len(f) == 0 {
-			continue
-		}
-		e := ent{}
-		switch {
-		case f[0] == "sequence" && len(f) > 2:
-			e.seq, _ = strconv.Atoi(f[1])
-			e.body, e.v6 = strings.Join(f[2:], " "), true
-		case len(f) > 1 && f[0] >= "0" && f[0] <= "9":
-			e.seq, _ = strconv.Atoi(f[0])
-			e.body = strings.Join(f[1:], " ")
-		case f[0] == "remark":
-			e.seq, e.body = last, strings.Join(f, " ")
-		case f[0] == "permit" || f[0] == "deny":
-			e.seq, e.body = last+10, strings.Join(f, " ")
-		default:
-			other = append(other, ch)
-			continue
-		}
-		if !strings.HasPrefix(e.body, "remark") && e.seq > last {
-			last = e.seq
-		}
-		ents = append(ents, e)
-	}
-	sort.SliceStable(ents, func(i, j int) bool { return ents[i].seq < ents[j].seq })
-	out := other
-	for i, e := range ents {
-		if e.v6 {
-			out = append(out, fmt.Sprintf(" sequence %d %s", start+i*step, e.body))
-		} else {
-			out = append(out, fmt.Sprintf(" %d %s", start+i*step, e.body))
-		}
-	}
-	return out
-}
 
 // appendCLI applies commands by appending them to the configuration, for
 // fwpol's parser to apply: mode lines, "no" entries, resequencing.
@@ -199,7 +35,7 @@ func TestRenderBlockRoundTrip(t *testing.T) {
 			for _, apply := range []struct {
 				name string
 				fn   func(string, []string) string
-			}{{"stored", applyCLI}, {"parsed", appendCLI}} {
+			}{{"stored", devsim.StoreCLI}, {"parsed", appendCLI}} {
 				t.Run(apply.name, func(t *testing.T) { blockSteps(t, tc.v, tc.file, string(data), apply.fn) })
 			}
 		})
@@ -302,7 +138,7 @@ func TestRenderBlockResequence(t *testing.T) {
 		for _, apply := range []struct {
 			name string
 			fn   func(string, []string) string
-		}{{"stored", applyCLI}, {"parsed", appendCLI}} {
+		}{{"stored", devsim.StoreCLI}, {"parsed", appendCLI}} {
 			t.Run(v.Name+"/"+apply.name, func(t *testing.T) {
 				c := blocktest.Case{Vendor: v, File: "r.cfg", Text: noRoom[v.Name], Apply: apply.fn}
 				big := append(feed(0, 150), "2001:db8:bad::/48", "2001:db8:bad:1::1")
