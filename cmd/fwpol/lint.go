@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -61,7 +62,13 @@ Exit codes: 0 no finding at or above --fail-on, 1 such findings, 2 errors.`,
 			}
 			est, err := opts.estate.load(args)
 			if err != nil {
-				return err
+				var ue usageError
+				if errors.As(err, &ue) {
+					return err
+				}
+				// exit 1 means findings: a config that cannot be read is 2
+				printError(ios.ErrOut, err)
+				return exitCodeError{exitUsage}
 			}
 			all := analysis.Lint(est.Configs, analysis.LintOptions{MaxSrcPrefix: prefixOpt(opts.maxSrcPrefix), MaxSrcPrefix6: prefixOpt(opts.maxSrcPrefix6), Now: now})
 			shown := all[:0:0]

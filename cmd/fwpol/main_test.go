@@ -282,3 +282,17 @@ func TestNftCombinedHookVerdict(t *testing.T) {
 		}
 	}
 }
+
+// TestLintUnreadableConfigIsAnError: exit 1 means findings, so a config
+// that cannot be read must not look like one.
+func TestLintUnreadableConfigIsAnError(t *testing.T) {
+	isolateCache(t)
+	bad := filepath.Join(t.TempDir(), "bad.conf")
+	writeFile(t, bad, "firewall {\n    family inet {\n        filter F {\n")
+	if _, errOut, code := fwpol(t, "lint", bad); code != 2 || !strings.Contains(errOut, "bad.conf:") {
+		t.Fatalf("lint of a truncated config: exit %d %q", code, errOut)
+	}
+	if _, _, code := fwpol(t, "lint", "/nonexistent/dir"); code != 2 {
+		t.Fatalf("lint of a missing path: exit %d", code)
+	}
+}
