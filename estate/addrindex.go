@@ -5,6 +5,7 @@ import (
 
 	"go4.org/netipx"
 
+	"github.com/fwpol/fwpol/internal/wire"
 	"github.com/fwpol/fwpol/policy"
 	"github.com/fwpol/fwpol/vendors/registry"
 )
@@ -73,43 +74,43 @@ func effectiveFilters(c *policy.Config) []*policy.Filter {
 // sets, so a search skips the records far from its query without
 // allocating.
 func encodeAddrIndex(c *policy.Config) []byte {
-	e := &encoder{b: make([]byte, 0, 512)}
+	e := &encoder{wire.Encoder{B: make([]byte, 0, 512)}}
 	if needsLink(c) {
-		e.b = append(e.b, idxNone)
-		return e.b
+		e.B = append(e.B, idxNone)
+		return e.B
 	}
-	e.b = append(e.b, idxUsable)
+	e.B = append(e.B, idxUsable)
 	f := c.File
-	e.str(c.Device)
-	e.str(c.Vendor)
+	e.Str(c.Device)
+	e.Str(c.Vendor)
 	n := 0
 	for _, o := range c.Objects {
 		if o.Addrs != nil {
 			n++
 		}
 	}
-	e.uvarint(uint64(n))
+	e.Uvarint(uint64(n))
 	for _, o := range c.Objects {
 		if o.Addrs == nil {
 			continue
 		}
 		e.addrSet(o.Addrs)
-		e.str(o.Kind)
-		e.str(o.Name)
+		e.Str(o.Kind)
+		e.Str(o.Name)
 		e.pos(o.Pos, f)
 	}
 	filters := effectiveFilters(c)
-	e.uvarint(uint64(len(filters)))
+	e.Uvarint(uint64(len(filters)))
 	for _, fl := range filters {
-		e.str(fl.Name)
-		e.bool(fl.Entry)
+		e.Str(fl.Name)
+		e.Bool(fl.Entry)
 		n := 0
 		for _, r := range fl.Rules {
 			if indexedField(&r.Match.Src) || indexedField(&r.Match.Dst) {
 				n++
 			}
 		}
-		e.uvarint(uint64(n))
+		e.Uvarint(uint64(n))
 		for _, r := range fl.Rules {
 			var mask byte
 			if indexedField(&r.Match.Src) {
@@ -121,7 +122,7 @@ func encodeAddrIndex(c *policy.Config) []byte {
 			if mask == 0 {
 				continue
 			}
-			e.b = append(e.b, mask)
+			e.B = append(e.B, mask)
 			for k, m := range [...]*policy.AddrMatch{&r.Match.Src, &r.Match.Dst} {
 				if mask&(1<<k) != 0 {
 					e.addrSet(m.Set)
@@ -129,18 +130,18 @@ func encodeAddrIndex(c *policy.Config) []byte {
 			}
 			for k, m := range [...]*policy.AddrMatch{&r.Match.Src, &r.Match.Dst} {
 				if mask&(1<<k) != 0 {
-					e.bool(m.Negate)
-					e.strs(m.Refs)
+					e.Bool(m.Negate)
+					e.Strs(m.Refs)
 				}
 			}
-			e.str(r.Name)
+			e.Str(r.Name)
 			e.pos(r.Pos, f)
-			e.uvarint(uint64(r.Action))
-			e.str(r.Target)
-			e.bool(r.Inactive)
+			e.Uvarint(uint64(r.Action))
+			e.Str(r.Target)
+			e.Bool(r.Inactive)
 		}
 	}
-	return e.b
+	return e.B
 }
 
 // nearFilter decodes address sets, keeping only those that may share an
@@ -153,13 +154,13 @@ type nearFilter struct {
 // addrSet reads an encoded set and returns it when it may meet the prefix,
 // else nil. It allocates only for the sets it keeps.
 func (nf *nearFilter) addrSet(d *decoder) *policy.AddrSet {
-	if d.byte() == 0 {
+	if d.Byte() == 0 {
 		return nil
 	}
-	n := d.count()
+	n := d.Count()
 	rr := nf.scratch[:0]
 	near := false
-	for i := 0; i < n && d.err == nil; i++ {
+	for i := 0; i < n && d.Err == nil; i++ {
 		from := d.addr()
 		r := netipx.IPRangeFrom(from, d.addr())
 		near = near || !(r.To().Less(nf.q.From()) || nf.q.To().Less(r.From()))
@@ -167,7 +168,7 @@ func (nf *nearFilter) addrSet(d *decoder) *policy.AddrSet {
 	}
 	nf.scratch = rr
 	var ws []policy.Wildcard
-	if m := d.count(); m > 0 {
+	if m := d.Count(); m > 0 {
 		near = true
 		ws = make([]policy.Wildcard, m)
 		for i := range ws {
@@ -175,7 +176,7 @@ func (nf *nearFilter) addrSet(d *decoder) *policy.AddrSet {
 			ws[i].Mask = d.addr()
 		}
 	}
-	if !near || d.err != nil {
+	if !near || d.Err != nil {
 		return nil
 	}
 	return policy.NewAddrSetFromRanges(append([]netipx.IPRange(nil), rr...), ws)
@@ -183,13 +184,13 @@ func (nf *nearFilter) addrSet(d *decoder) *policy.AddrSet {
 
 // skipStr and skipStrs pass over what a far record would have read.
 func (d *decoder) skipStr() {
-	n := d.count()
-	d.b = d.b[n:]
+	n := d.Count()
+	d.B = d.B[n:]
 }
 
 func (d *decoder) skipStrs() {
-	n := d.count()
-	for i := 0; i < n && d.err == nil; i++ {
+	n := d.Count()
+	for i := 0; i < n && d.Err == nil; i++ {
 		d.skipStr()
 	}
 }
@@ -199,16 +200,16 @@ func (d *decoder) skipStrs() {
 // search.Address reports of them. ok is false when the entry has no usable
 // index.
 func decodeAddrIndex(b []byte, file string, near netip.Prefix) (c *policy.Config, ok bool, err error) {
-	d := &decoder{b: b}
-	if d.byte() != idxUsable {
-		return nil, false, d.err
+	d := &decoder{wire.Decoder{B: b}}
+	if d.Byte() != idxUsable {
+		return nil, false, d.Err
 	}
 	nf := &nearFilter{q: netipx.RangeOfPrefix(near.Masked())}
 	c = &policy.Config{File: file}
-	c.Device = d.str()
-	c.Vendor = d.str()
-	no := d.count()
-	for i := 0; i < no && d.err == nil; i++ {
+	c.Device = d.Str()
+	c.Vendor = d.Str()
+	no := d.Count()
+	for i := 0; i < no && d.Err == nil; i++ {
 		s := nf.addrSet(d)
 		if s == nil {
 			d.skipStr()
@@ -216,20 +217,20 @@ func decodeAddrIndex(b []byte, file string, near netip.Prefix) (c *policy.Config
 			d.pos(file)
 			continue
 		}
-		o := &policy.Object{Addrs: s, Kind: d.str(), Name: d.str()}
+		o := &policy.Object{Addrs: s, Kind: d.Str(), Name: d.Str()}
 		o.Pos = d.pos(file)
 		c.Objects = append(c.Objects, o)
 	}
-	nfl := d.count()
+	nfl := d.Count()
 	var sets [2]*policy.AddrSet
-	for i := 0; i < nfl && d.err == nil; i++ {
-		name, entry := d.bytes(), d.bool()
+	for i := 0; i < nfl && d.Err == nil; i++ {
+		name, entry := d.bytes(), d.Bool()
 		var fl *policy.Filter
-		nr := d.count()
-		for j := 0; j < nr && d.err == nil; j++ {
-			mask := d.byte()
+		nr := d.Count()
+		for j := 0; j < nr && d.Err == nil; j++ {
+			mask := d.Byte()
 			if mask&^(fieldSrc|fieldDst) != 0 {
-				d.fail()
+				d.Fail()
 			}
 			kept := false
 			for k := range sets {
@@ -242,30 +243,30 @@ func decodeAddrIndex(b []byte, file string, near netip.Prefix) (c *policy.Config
 			if !kept {
 				for k := range sets {
 					if mask&(1<<k) != 0 {
-						d.bool()
+						d.Bool()
 						d.skipStrs()
 					}
 				}
 				d.skipStr()
 				d.pos(file)
-				d.uvarint()
+				d.Uvarint()
 				d.skipStr()
-				d.bool()
+				d.Bool()
 				continue
 			}
 			r := &policy.Rule{}
 			for k, m := range [...]*policy.AddrMatch{&r.Match.Src, &r.Match.Dst} {
 				if mask&(1<<k) != 0 {
 					m.Set = sets[k]
-					m.Negate = d.bool()
-					m.Refs = d.strs()
+					m.Negate = d.Bool()
+					m.Refs = d.Strs()
 				}
 			}
-			r.Name = d.str()
+			r.Name = d.Str()
 			r.Pos = d.pos(file)
-			r.Action = policy.Action(d.uvarint())
-			r.Target = d.str()
-			r.Inactive = d.bool()
+			r.Action = policy.Action(d.Uvarint())
+			r.Target = d.Str()
+			r.Inactive = d.Bool()
 			if fl == nil {
 				fl = &policy.Filter{Name: string(name), Entry: entry}
 				c.Filters = append(c.Filters, fl)
@@ -273,11 +274,11 @@ func decodeAddrIndex(b []byte, file string, near netip.Prefix) (c *policy.Config
 			fl.Rules = append(fl.Rules, r)
 		}
 	}
-	if d.err == nil && len(d.b) != 0 {
-		d.fail()
+	if d.Err == nil && len(d.B) != 0 {
+		d.Fail()
 	}
-	if d.err != nil {
-		return nil, false, d.err
+	if d.Err != nil {
+		return nil, false, d.Err
 	}
 	return c, true, nil
 }

@@ -6,13 +6,15 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
-	"go4.org/netipx"
 	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
 
+	"go4.org/netipx"
+
+	"github.com/fwpol/fwpol/internal/wire"
 	"github.com/fwpol/fwpol/policy"
 )
 
@@ -70,7 +72,7 @@ type cacheEntry struct {
 // config decodes the entry's config after checking its checksum.
 func (e *cacheEntry) config(file string) (*policy.Config, error) {
 	if crc32.Checksum(e.blob, crcTable) != e.blobCRC {
-		return nil, errCorrupt
+		return nil, wire.ErrCorrupt
 	}
 	return decodeConfig(e.blob, file)
 }
@@ -79,27 +81,27 @@ func (e *cacheEntry) config(file string) (*policy.Config, error) {
 // its storage (one Footprint per worker: no allocation per entry). An
 // undecodable footprint never lets the config be skipped.
 func (e *cacheEntry) footprintInto(fp *Footprint) *Footprint {
-	d := &decoder{b: e.fpRaw}
-	always := d.bool()
-	n := d.count()
+	d := &decoder{wire.Decoder{B: e.fpRaw}}
+	always := d.Bool()
+	n := d.Count()
 	rr := fp.Ranges[:0]
-	for k := 0; k < n && d.err == nil; k++ {
+	for k := 0; k < n && d.Err == nil; k++ {
 		from := d.addr()
 		rr = append(rr, netipx.IPRangeFrom(from, d.addr()))
 	}
-	*fp = Footprint{Ranges: rr, Always: always || d.err != nil}
+	*fp = Footprint{Ranges: rr, Always: always || d.Err != nil}
 	return fp
 }
 
 func encodeFootprint(fp *Footprint) []byte {
 	e := &encoder{}
-	e.bool(fp.Always)
-	e.uvarint(uint64(len(fp.Ranges)))
+	e.Bool(fp.Always)
+	e.Uvarint(uint64(len(fp.Ranges)))
 	for _, r := range fp.Ranges {
 		e.addr(r.From())
 		e.addr(r.To())
 	}
-	return e.b
+	return e.B
 }
 
 type pack struct {
@@ -152,38 +154,38 @@ func readPack(path string) *pack {
 	if crc32.Checksum(body, crcTable) != sum {
 		return empty()
 	}
-	d := &decoder{b: body}
-	if d.uvarint() != cacheVersion {
+	d := &decoder{wire.Decoder{B: body}}
+	if d.Uvarint() != cacheVersion {
 		return empty()
 	}
-	n := d.count()
+	n := d.Count()
 	p.entries = make(map[string]cacheEntry, n)
-	for i := 0; i < n && d.err == nil; i++ {
-		name := d.str()
+	for i := 0; i < n && d.Err == nil; i++ {
+		name := d.Str()
 		var e cacheEntry
-		e.fp.size = int64(d.uvarint())
-		e.fp.mtime = int64(d.uvarint())
-		e.fp.ctime = int64(d.uvarint())
-		e.fp.ino = d.uvarint()
-		e.vendor = d.str()
-		e.skipped = d.bool()
-		fl := d.count()
-		e.fpRaw = d.b[:fl]
-		d.b = d.b[fl:]
-		il := d.count()
-		e.idx = d.b[:il]
-		d.b = d.b[il:]
-		bl := d.uvarint()
-		if bl > uint64(len(blobs)) || len(d.b) < 4 {
-			d.fail()
+		e.fp.size = int64(d.Uvarint())
+		e.fp.mtime = int64(d.Uvarint())
+		e.fp.ctime = int64(d.Uvarint())
+		e.fp.ino = d.Uvarint()
+		e.vendor = d.Str()
+		e.skipped = d.Bool()
+		fl := d.Count()
+		e.fpRaw = d.B[:fl]
+		d.B = d.B[fl:]
+		il := d.Count()
+		e.idx = d.B[:il]
+		d.B = d.B[il:]
+		bl := d.Uvarint()
+		if bl > uint64(len(blobs)) || len(d.B) < 4 {
+			d.Fail()
 			break
 		}
 		e.blob, blobs = blobs[:bl:bl], blobs[bl:]
-		e.blobCRC = binary.LittleEndian.Uint32(d.b)
-		d.b = d.b[4:]
+		e.blobCRC = binary.LittleEndian.Uint32(d.B)
+		d.B = d.B[4:]
 		p.entries[name] = e
 	}
-	if d.err != nil || len(d.b) != 0 || len(blobs) != 0 {
+	if d.Err != nil || len(d.B) != 0 || len(blobs) != 0 {
 		p.entries = map[string]cacheEntry{}
 		return empty()
 	}
@@ -204,31 +206,31 @@ func (p *pack) write() error {
 	}
 	sort.Strings(names)
 	e := &encoder{}
-	e.uvarint(cacheVersion)
-	e.uvarint(uint64(len(names)))
+	e.Uvarint(cacheVersion)
+	e.Uvarint(uint64(len(names)))
 	for _, n := range names {
 		ent := p.entries[n]
-		e.str(n)
-		e.uvarint(uint64(ent.fp.size))
-		e.uvarint(uint64(ent.fp.mtime))
-		e.uvarint(uint64(ent.fp.ctime))
-		e.uvarint(ent.fp.ino)
-		e.str(ent.vendor)
-		e.bool(ent.skipped)
+		e.Str(n)
+		e.Uvarint(uint64(ent.fp.size))
+		e.Uvarint(uint64(ent.fp.mtime))
+		e.Uvarint(uint64(ent.fp.ctime))
+		e.Uvarint(ent.fp.ino)
+		e.Str(ent.vendor)
+		e.Bool(ent.skipped)
 		raw := ent.fpRaw
 		if ent.footprint != nil {
 			raw = encodeFootprint(ent.footprint)
 		}
-		e.uvarint(uint64(len(raw)))
-		e.b = append(e.b, raw...)
-		e.uvarint(uint64(len(ent.idx)))
-		e.b = append(e.b, ent.idx...)
-		e.uvarint(uint64(len(ent.blob)))
+		e.Uvarint(uint64(len(raw)))
+		e.B = append(e.B, raw...)
+		e.Uvarint(uint64(len(ent.idx)))
+		e.B = append(e.B, ent.idx...)
+		e.Uvarint(uint64(len(ent.blob)))
 		crc := ent.blobCRC
 		if ent.blob != nil && crc == 0 {
 			crc = crc32.Checksum(ent.blob, crcTable)
 		}
-		e.b = binary.LittleEndian.AppendUint32(e.b, crc)
+		e.B = binary.LittleEndian.AppendUint32(e.B, crc)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(p.path), ".pack-*")
 	if err != nil {
@@ -237,11 +239,11 @@ func (p *pack) write() error {
 	defer os.Remove(tmp.Name())
 	w := bufio.NewWriterSize(tmp, 1<<20)
 	var hdr [12]byte
-	binary.LittleEndian.PutUint32(hdr[:], crc32.Checksum(e.b, crcTable))
-	binary.LittleEndian.PutUint64(hdr[4:], uint64(len(e.b)))
+	binary.LittleEndian.PutUint32(hdr[:], crc32.Checksum(e.B, crcTable))
+	binary.LittleEndian.PutUint64(hdr[4:], uint64(len(e.B)))
 	w.WriteString(cacheMagic)
 	w.Write(hdr[:])
-	w.Write(e.b)
+	w.Write(e.B)
 	for _, n := range names {
 		w.Write(p.entries[n].blob)
 	}

@@ -1,13 +1,11 @@
 package estate
 
 import (
-	"encoding/binary"
-	"errors"
-	"math"
 	"net/netip"
 
 	"go4.org/netipx"
 
+	"github.com/fwpol/fwpol/internal/wire"
 	"github.com/fwpol/fwpol/policy"
 )
 
@@ -15,61 +13,44 @@ import (
 // faster than re-parsing. Every field of the model must be encoded: the
 // codec test fails when the model gains a field this file does not know.
 
-type encoder struct{ b []byte }
-
-func (e *encoder) uvarint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
-func (e *encoder) int(v int)        { e.b = binary.AppendVarint(e.b, int64(v)) }
-func (e *encoder) bool(v bool) {
-	if v {
-		e.b = append(e.b, 1)
-	} else {
-		e.b = append(e.b, 0)
-	}
-}
-func (e *encoder) str(s string) { e.uvarint(uint64(len(s))); e.b = append(e.b, s...) }
-func (e *encoder) strs(ss []string) {
-	e.uvarint(uint64(len(ss)))
-	for _, s := range ss {
-		e.str(s)
-	}
-}
+type encoder struct{ wire.Encoder }
 
 // pos omits the file when it is the config's own file (almost always).
 func (e *encoder) pos(p policy.Pos, file string) {
 	if p.File == file {
-		e.b = append(e.b, 0)
+		e.B = append(e.B, 0)
 	} else {
-		e.b = append(e.b, 1)
-		e.str(p.File)
+		e.B = append(e.B, 1)
+		e.Str(p.File)
 	}
-	e.int(p.Line)
-	e.int(p.Col)
+	e.Int(p.Line)
+	e.Int(p.Col)
 }
 
 func (e *encoder) addr(a netip.Addr) {
 	if a.Is4() {
 		b := a.As4()
-		e.b = append(append(e.b, 4), b[:]...)
+		e.B = append(append(e.B, 4), b[:]...)
 	} else {
 		b := a.As16()
-		e.b = append(append(e.b, 16), b[:]...)
+		e.B = append(append(e.B, 16), b[:]...)
 	}
 }
 
 func (e *encoder) addrSet(s *policy.AddrSet) {
 	if s == nil {
-		e.b = append(e.b, 0)
+		e.B = append(e.B, 0)
 		return
 	}
-	e.b = append(e.b, 1)
+	e.B = append(e.B, 1)
 	rr := s.Ranges()
-	e.uvarint(uint64(len(rr)))
+	e.Uvarint(uint64(len(rr)))
 	for _, r := range rr {
 		e.addr(r.From())
 		e.addr(r.To())
 	}
 	ws := s.Wildcards()
-	e.uvarint(uint64(len(ws)))
+	e.Uvarint(uint64(len(ws)))
 	for _, w := range ws {
 		e.addr(w.Addr)
 		e.addr(w.Mask)
@@ -78,31 +59,31 @@ func (e *encoder) addrSet(s *policy.AddrSet) {
 
 func (e *encoder) ranges(r *policy.Ranges) {
 	if r == nil {
-		e.b = append(e.b, 0)
+		e.B = append(e.B, 0)
 		return
 	}
-	e.b = append(e.b, 1)
-	e.uvarint(uint64(len(*r)))
+	e.B = append(e.B, 1)
+	e.Uvarint(uint64(len(*r)))
 	for _, x := range *r {
-		e.uvarint(uint64(x.Lo))
-		e.uvarint(uint64(x.Hi))
+		e.Uvarint(uint64(x.Lo))
+		e.Uvarint(uint64(x.Hi))
 	}
 }
 
 func (e *encoder) strMap(m map[string]string) {
-	e.uvarint(uint64(len(m)))
+	e.Uvarint(uint64(len(m)))
 	for k, v := range m {
-		e.str(k)
-		e.str(v)
+		e.Str(k)
+		e.Str(v)
 	}
 }
 
 func (e *encoder) addrMatch(m *policy.AddrMatch) {
-	e.bool(m.Any)
+	e.Bool(m.Any)
 	e.addrSet(m.Set)
-	e.bool(m.Negate)
-	e.strs(m.Refs)
-	e.strs(m.Unresolved)
+	e.Bool(m.Negate)
+	e.Strs(m.Refs)
+	e.Strs(m.Unresolved)
 }
 
 func (e *encoder) match(m *policy.Match) {
@@ -113,207 +94,139 @@ func (e *encoder) match(m *policy.Match) {
 	e.ranges(m.DstPorts)
 	e.ranges(m.ICMPTypes)
 	e.ranges(m.ICMPCodes)
-	e.str(m.InIface)
-	e.str(m.OutIface)
-	e.bool(m.NegInIface)
-	e.bool(m.NegOutIface)
-	e.bool(m.TCPEstablished)
-	e.str(m.TCPFlags)
-	e.str(m.Fragment)
-	e.strs(m.CtStates)
-	e.bool(m.NotInitial)
-	e.strs(m.ServiceRefs)
-	e.strs(m.Unresolved)
+	e.Str(m.InIface)
+	e.Str(m.OutIface)
+	e.Bool(m.NegInIface)
+	e.Bool(m.NegOutIface)
+	e.Bool(m.TCPEstablished)
+	e.Str(m.TCPFlags)
+	e.Str(m.Fragment)
+	e.Strs(m.CtStates)
+	e.Bool(m.NotInitial)
+	e.Strs(m.ServiceRefs)
+	e.Strs(m.Unresolved)
 }
 
 func (e *encoder) extras(x *policy.Extras) {
-	e.str(x.Count)
-	e.bool(x.Log)
-	e.str(x.Comment)
-	e.str(x.Policer)
-	e.str(x.RejectWith)
-	e.str(x.TimeRange)
+	e.Str(x.Count)
+	e.Bool(x.Log)
+	e.Str(x.Comment)
+	e.Str(x.Policer)
+	e.Str(x.RejectWith)
+	e.Str(x.TimeRange)
 	e.strMap(x.Vendor)
 }
 
 func encodeConfig(c *policy.Config) []byte {
-	e := &encoder{b: make([]byte, 0, 4096)}
+	e := &encoder{wire.Encoder{B: make([]byte, 0, 4096)}}
 	f := c.File
-	e.str(c.Device)
-	e.str(c.Site)
-	e.str(c.Role)
-	e.uvarint(uint64(len(c.OwnAddrs)))
+	e.Str(c.Device)
+	e.Str(c.Site)
+	e.Str(c.Role)
+	e.Uvarint(uint64(len(c.OwnAddrs)))
 	for _, a := range c.OwnAddrs {
 		e.addr(a)
 	}
-	e.str(c.Vendor)
-	e.str(c.Format)
-	e.uvarint(uint64(len(c.Filters)))
+	e.Str(c.Vendor)
+	e.Str(c.Format)
+	e.Uvarint(uint64(len(c.Filters)))
 	for _, fl := range c.Filters {
-		e.str(fl.Name)
-		e.str(fl.Kind)
-		e.uvarint(uint64(fl.Family))
-		e.bool(fl.Entry)
-		e.uvarint(uint64(fl.Default))
+		e.Str(fl.Name)
+		e.Str(fl.Kind)
+		e.Uvarint(uint64(fl.Family))
+		e.Bool(fl.Entry)
+		e.Uvarint(uint64(fl.Default))
 		e.pos(fl.Pos, f)
 		e.strMap(fl.Meta)
-		e.uvarint(uint64(len(fl.Rules)))
+		e.Uvarint(uint64(len(fl.Rules)))
 		for _, r := range fl.Rules {
-			e.str(r.Name)
+			e.Str(r.Name)
 			e.pos(r.Pos, f)
 			e.match(&r.Match)
-			e.uvarint(uint64(r.Action))
-			e.str(r.Target)
-			e.bool(r.Inactive)
+			e.Uvarint(uint64(r.Action))
+			e.Str(r.Target)
+			e.Bool(r.Inactive)
 			e.extras(&r.Extras)
 		}
 	}
-	e.uvarint(uint64(len(c.Objects)))
+	e.Uvarint(uint64(len(c.Objects)))
 	for _, o := range c.Objects {
-		e.str(o.Kind)
-		e.str(o.Name)
+		e.Str(o.Kind)
+		e.Str(o.Name)
 		e.pos(o.Pos, f)
 		e.addrSet(o.Addrs)
-		e.strs(o.Members)
-		e.str(o.Unresolved)
-		e.str(o.Scope)
+		e.Strs(o.Members)
+		e.Str(o.Unresolved)
+		e.Str(o.Scope)
 		e.strMap(o.Meta)
 	}
-	e.uvarint(uint64(len(c.Bindings)))
+	e.Uvarint(uint64(len(c.Bindings)))
 	for _, b := range c.Bindings {
-		e.str(b.Filter)
-		e.str(b.Kind)
-		e.str(b.Target)
-		e.str(b.Direction)
+		e.Str(b.Filter)
+		e.Str(b.Kind)
+		e.Str(b.Target)
+		e.Str(b.Direction)
 		e.pos(b.Pos, f)
 	}
-	e.uvarint(uint64(len(c.Warnings)))
+	e.Uvarint(uint64(len(c.Warnings)))
 	for _, w := range c.Warnings {
 		e.pos(w.Pos, f)
-		e.str(w.Msg)
+		e.Str(w.Msg)
 	}
-	e.uvarint(uint64(len(c.Undefined)))
+	e.Uvarint(uint64(len(c.Undefined)))
 	for _, u := range c.Undefined {
-		e.str(u.Kind)
-		e.str(u.Name)
+		e.Str(u.Kind)
+		e.Str(u.Name)
 		e.pos(u.Pos, f)
 	}
-	return e.b
+	return e.B
 }
-
-var errCorrupt = errors.New("corrupt cache entry")
 
 // decoder reads what encoder wrote; any inconsistency sets err, and every
 // read after that returns zero values, so callers check err once at the end.
-type decoder struct {
-	b   []byte
-	err error
-}
-
-func (d *decoder) fail() { d.err = errCorrupt; d.b = nil }
-
-func (d *decoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.fail()
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-// count reads a length and rejects ones the remaining bytes cannot hold.
-func (d *decoder) count() int {
-	v := d.uvarint()
-	if v > uint64(len(d.b)) {
-		d.fail()
-		return 0
-	}
-	return int(v)
-}
-
-func (d *decoder) int() int {
-	v, n := binary.Varint(d.b)
-	if n <= 0 || v > math.MaxInt32 || v < math.MinInt32 {
-		d.fail()
-		return 0
-	}
-	d.b = d.b[n:]
-	return int(v)
-}
-
-func (d *decoder) byte() byte {
-	if len(d.b) == 0 {
-		d.fail()
-		return 0
-	}
-	c := d.b[0]
-	d.b = d.b[1:]
-	return c
-}
-
-func (d *decoder) bool() bool { return d.byte() == 1 }
-
-func (d *decoder) str() string {
-	n := d.count()
-	s := string(d.b[:n])
-	d.b = d.b[n:]
-	return s
-}
+type decoder struct{ wire.Decoder }
 
 // bytes reads a string without copying it (valid while the input is).
 func (d *decoder) bytes() []byte {
-	n := d.count()
-	s := d.b[:n:n]
-	d.b = d.b[n:]
+	n := d.Count()
+	s := d.B[:n:n]
+	d.B = d.B[n:]
 	return s
-}
-
-func (d *decoder) strs() []string {
-	n := d.count()
-	if n == 0 {
-		return nil
-	}
-	out := make([]string, n)
-	for i := range out {
-		out[i] = d.str()
-	}
-	return out
 }
 
 func (d *decoder) pos(file string) policy.Pos {
 	p := policy.Pos{File: file}
-	if d.byte() == 1 {
-		p.File = d.str()
+	if d.Byte() == 1 {
+		p.File = d.Str()
 	}
-	p.Line = d.int()
-	p.Col = d.int()
+	p.Line = d.Int32()
+	p.Col = d.Int32()
 	return p
 }
 
 func (d *decoder) addr() netip.Addr {
-	n := int(d.byte())
-	if (n != 4 && n != 16) || len(d.b) < n {
-		d.fail()
+	n := int(d.Byte())
+	if (n != 4 && n != 16) || len(d.B) < n {
+		d.Fail()
 		return netip.Addr{}
 	}
-	a, _ := netip.AddrFromSlice(d.b[:n])
-	d.b = d.b[n:]
+	a, _ := netip.AddrFromSlice(d.B[:n])
+	d.B = d.B[n:]
 	return a
 }
 
 func (d *decoder) addrSet() *policy.AddrSet {
-	if d.byte() == 0 {
+	if d.Byte() == 0 {
 		return nil
 	}
-	n := d.count()
+	n := d.Count()
 	rr := make([]netipx.IPRange, n)
 	for i := range rr {
 		from := d.addr()
 		rr[i] = netipx.IPRangeFrom(from, d.addr())
 	}
 	var ws []policy.Wildcard
-	if m := d.count(); m > 0 {
+	if m := d.Count(); m > 0 {
 		ws = make([]policy.Wildcard, m)
 		for i := range ws {
 			ws[i].Addr = d.addr()
@@ -324,37 +237,37 @@ func (d *decoder) addrSet() *policy.AddrSet {
 }
 
 func (d *decoder) ranges() *policy.Ranges {
-	if d.byte() == 0 {
+	if d.Byte() == 0 {
 		return nil
 	}
-	n := d.count()
+	n := d.Count()
 	r := make(policy.Ranges, n)
 	for i := range r {
-		r[i].Lo = uint16(d.uvarint())
-		r[i].Hi = uint16(d.uvarint())
+		r[i].Lo = uint16(d.Uvarint())
+		r[i].Hi = uint16(d.Uvarint())
 	}
 	return &r
 }
 
 func (d *decoder) strMap() map[string]string {
-	n := d.count()
+	n := d.Count()
 	if n == 0 {
 		return nil
 	}
 	m := make(map[string]string, n)
 	for i := 0; i < n; i++ {
-		k := d.str()
-		m[k] = d.str()
+		k := d.Str()
+		m[k] = d.Str()
 	}
 	return m
 }
 
 func (d *decoder) addrMatch(m *policy.AddrMatch) {
-	m.Any = d.bool()
+	m.Any = d.Bool()
 	m.Set = d.addrSet()
-	m.Negate = d.bool()
-	m.Refs = d.strs()
-	m.Unresolved = d.strs()
+	m.Negate = d.Bool()
+	m.Refs = d.Strs()
+	m.Unresolved = d.Strs()
 }
 
 func (d *decoder) match(m *policy.Match) {
@@ -365,103 +278,103 @@ func (d *decoder) match(m *policy.Match) {
 	m.DstPorts = d.ranges()
 	m.ICMPTypes = d.ranges()
 	m.ICMPCodes = d.ranges()
-	m.InIface = d.str()
-	m.OutIface = d.str()
-	m.NegInIface = d.bool()
-	m.NegOutIface = d.bool()
-	m.TCPEstablished = d.bool()
-	m.TCPFlags = d.str()
-	m.Fragment = d.str()
-	m.CtStates = d.strs()
-	m.NotInitial = d.bool()
-	m.ServiceRefs = d.strs()
-	m.Unresolved = d.strs()
+	m.InIface = d.Str()
+	m.OutIface = d.Str()
+	m.NegInIface = d.Bool()
+	m.NegOutIface = d.Bool()
+	m.TCPEstablished = d.Bool()
+	m.TCPFlags = d.Str()
+	m.Fragment = d.Str()
+	m.CtStates = d.Strs()
+	m.NotInitial = d.Bool()
+	m.ServiceRefs = d.Strs()
+	m.Unresolved = d.Strs()
 }
 
 func (d *decoder) extras(x *policy.Extras) {
-	x.Count = d.str()
-	x.Log = d.bool()
-	x.Comment = d.str()
-	x.Policer = d.str()
-	x.RejectWith = d.str()
-	x.TimeRange = d.str()
+	x.Count = d.Str()
+	x.Log = d.Bool()
+	x.Comment = d.Str()
+	x.Policer = d.Str()
+	x.RejectWith = d.Str()
+	x.TimeRange = d.Str()
 	x.Vendor = d.strMap()
 }
 
 // decodeConfig rebuilds a Config parsed from file (positions in other files
 // keep their own names).
 func decodeConfig(b []byte, file string) (*policy.Config, error) {
-	d := &decoder{b: b}
+	d := &decoder{wire.Decoder{B: b}}
 	c := &policy.Config{File: file}
 	f := file
-	c.Device = d.str()
-	c.Site = d.str()
-	c.Role = d.str()
-	if n := d.count(); n > 0 {
+	c.Device = d.Str()
+	c.Site = d.Str()
+	c.Role = d.Str()
+	if n := d.Count(); n > 0 {
 		c.OwnAddrs = make([]netip.Addr, n)
 		for i := range c.OwnAddrs {
 			c.OwnAddrs[i] = d.addr()
 		}
 	}
-	c.Vendor = d.str()
-	c.Format = d.str()
-	nf := d.count()
-	for i := 0; i < nf && d.err == nil; i++ {
+	c.Vendor = d.Str()
+	c.Format = d.Str()
+	nf := d.Count()
+	for i := 0; i < nf && d.Err == nil; i++ {
 		fl := &policy.Filter{}
-		fl.Name = d.str()
-		fl.Kind = d.str()
-		fl.Family = policy.Family(d.uvarint())
-		fl.Entry = d.bool()
-		fl.Default = policy.Action(d.uvarint())
+		fl.Name = d.Str()
+		fl.Kind = d.Str()
+		fl.Family = policy.Family(d.Uvarint())
+		fl.Entry = d.Bool()
+		fl.Default = policy.Action(d.Uvarint())
 		fl.Pos = d.pos(f)
 		fl.Meta = d.strMap()
-		nr := d.count()
+		nr := d.Count()
 		// one backing array for the filter's rules: fewer allocations
 		rules := make([]policy.Rule, nr)
 		fl.Rules = make([]*policy.Rule, nr)
 		for j := range rules {
 			r := &rules[j]
-			r.Name = d.str()
+			r.Name = d.Str()
 			r.Pos = d.pos(f)
 			d.match(&r.Match)
-			r.Action = policy.Action(d.uvarint())
-			r.Target = d.str()
-			r.Inactive = d.bool()
+			r.Action = policy.Action(d.Uvarint())
+			r.Target = d.Str()
+			r.Inactive = d.Bool()
 			d.extras(&r.Extras)
 			fl.Rules[j] = r
 		}
 		c.AddFilter(fl)
 	}
-	no := d.count()
-	for i := 0; i < no && d.err == nil; i++ {
-		o := &policy.Object{Kind: d.str(), Name: d.str()}
+	no := d.Count()
+	for i := 0; i < no && d.Err == nil; i++ {
+		o := &policy.Object{Kind: d.Str(), Name: d.Str()}
 		o.Pos = d.pos(f)
 		o.Addrs = d.addrSet()
-		o.Members = d.strs()
-		o.Unresolved = d.str()
-		o.Scope = d.str()
+		o.Members = d.Strs()
+		o.Unresolved = d.Str()
+		o.Scope = d.Str()
 		o.Meta = d.strMap()
 		c.Objects = append(c.Objects, o)
 	}
-	nb := d.count()
-	for i := 0; i < nb && d.err == nil; i++ {
-		b := policy.Binding{Filter: d.str(), Kind: d.str(), Target: d.str(), Direction: d.str()}
+	nb := d.Count()
+	for i := 0; i < nb && d.Err == nil; i++ {
+		b := policy.Binding{Filter: d.Str(), Kind: d.Str(), Target: d.Str(), Direction: d.Str()}
 		b.Pos = d.pos(f)
 		c.Bindings = append(c.Bindings, b)
 	}
-	nw := d.count()
-	for i := 0; i < nw && d.err == nil; i++ {
+	nw := d.Count()
+	for i := 0; i < nw && d.Err == nil; i++ {
 		p := d.pos(f)
-		c.Warnings = append(c.Warnings, policy.Warning{Pos: p, Msg: d.str()})
+		c.Warnings = append(c.Warnings, policy.Warning{Pos: p, Msg: d.Str()})
 	}
-	nu := d.count()
-	for i := 0; i < nu && d.err == nil; i++ {
-		u := policy.Reference{Kind: d.str(), Name: d.str()}
+	nu := d.Count()
+	for i := 0; i < nu && d.Err == nil; i++ {
+		u := policy.Reference{Kind: d.Str(), Name: d.Str()}
 		u.Pos = d.pos(f)
 		c.Undefined = append(c.Undefined, u)
 	}
-	if d.err == nil && len(d.b) != 0 {
-		d.fail()
+	if d.Err == nil && len(d.B) != 0 {
+		d.Fail()
 	}
-	return c, d.err
+	return c, d.Err
 }

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"hash/crc32"
 	"io"
-	"math"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/fwpol/fwpol/internal/wire"
 	"github.com/fwpol/fwpol/policy"
 )
 
@@ -121,24 +121,24 @@ func readCache(file, path string) *Inventory {
 	if crc32.Checksum(body, crcTable) != binary.LittleEndian.Uint32(data[len(invCacheMagic):]) {
 		return nil
 	}
-	d := &decoder{b: body}
-	if d.uvarint() != invCacheVersion || d.str() != path {
+	d := &decoder{wire.Decoder{B: body}}
+	if d.Uvarint() != invCacheVersion || d.str() != path {
 		return nil
 	}
-	n := d.count()
-	for i := 0; i < n && d.err == nil; i++ {
-		dp := dep{kind: d.byte(), path: d.str()}
+	n := d.Count()
+	for i := 0; i < n && d.Err == nil; i++ {
+		dp := dep{kind: d.Byte(), path: d.str()}
 		if dp.kind == depType {
-			dp.exists, dp.regular = d.bool(), d.bool()
+			dp.exists, dp.regular = d.Bool(), d.Bool()
 		} else {
 			dp.fp = d.fp()
 		}
-		if d.err != nil || !dp.fresh() {
+		if d.Err != nil || !dp.fresh() {
 			return nil
 		}
 	}
 	inv := d.inventory()
-	if d.err != nil || len(d.b) != 0 {
+	if d.Err != nil || len(d.B) != 0 {
 		return nil
 	}
 	return inv
@@ -154,15 +154,15 @@ func writeCache(file, path string, inv *Inventory, rec *recorder) error {
 		}
 	}
 	e := &encoder{}
-	e.uvarint(invCacheVersion)
+	e.Uvarint(invCacheVersion)
 	e.str(path)
-	e.uvarint(uint64(len(rec.deps)))
+	e.Uvarint(uint64(len(rec.deps)))
 	for _, d := range rec.deps {
-		e.b = append(e.b, d.kind)
+		e.B = append(e.B, d.kind)
 		e.str(d.path)
 		if d.kind == depType {
-			e.bool(d.exists)
-			e.bool(d.regular)
+			e.Bool(d.exists)
+			e.Bool(d.regular)
 		} else {
 			e.fp(d.fp)
 		}
@@ -178,10 +178,10 @@ func writeCache(file, path string, inv *Inventory, rec *recorder) error {
 	defer os.Remove(tmp.Name())
 	w := bufio.NewWriterSize(tmp, 1<<20)
 	var hdr [4]byte
-	binary.LittleEndian.PutUint32(hdr[:], crc32.Checksum(e.b, crcTable))
+	binary.LittleEndian.PutUint32(hdr[:], crc32.Checksum(e.B, crcTable))
 	w.WriteString(invCacheMagic)
 	w.Write(hdr[:])
-	w.Write(e.b)
+	w.Write(e.B)
 	// No fsync: a file cut short by a crash fails its checksum.
 	if err := errors.Join(w.Flush(), tmp.Close()); err != nil {
 		return err
@@ -189,51 +189,42 @@ func writeCache(file, path string, inv *Inventory, rec *recorder) error {
 	return os.Rename(tmp.Name(), file)
 }
 
-type encoder struct{ b []byte }
+type encoder struct{ wire.Encoder }
 
-func (e *encoder) uvarint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
-func (e *encoder) int(v int64)      { e.b = binary.AppendVarint(e.b, v) }
-func (e *encoder) bool(v bool) {
-	if v {
-		e.b = append(e.b, 1)
-	} else {
-		e.b = append(e.b, 0)
-	}
-}
-func (e *encoder) str(s string) { e.uvarint(uint64(len(s))); e.b = append(e.b, s...) }
+func (e *encoder) str(s string) { e.Uvarint(uint64(len(s))); e.B = append(e.B, s...) }
 func (e *encoder) strs(ss []string) {
-	e.uvarint(uint64(len(ss)))
+	e.Uvarint(uint64(len(ss)))
 	for _, s := range ss {
 		e.str(s)
 	}
 }
 func (e *encoder) fp(f fingerprint) {
-	e.int(f.size)
-	e.int(f.mtime)
-	e.int(f.ctime)
-	e.uvarint(f.ino)
+	e.Varint(f.size)
+	e.Varint(f.mtime)
+	e.Varint(f.ctime)
+	e.Uvarint(f.ino)
 }
 func (e *encoder) pos(p policy.Pos) {
 	e.str(p.File)
-	e.int(int64(p.Line))
-	e.int(int64(p.Col))
+	e.Varint(int64(p.Line))
+	e.Varint(int64(p.Col))
 }
 func (e *encoder) addr(a netip.Addr) {
 	b, _ := a.MarshalBinary() // 0, 4 or 16 bytes (+zone)
 	e.str(string(b))
 }
 func (e *encoder) prefixes(ps []netip.Prefix) {
-	e.uvarint(uint64(len(ps)))
+	e.Uvarint(uint64(len(ps)))
 	for _, p := range ps {
 		e.addr(p.Addr())
-		e.int(int64(p.Bits()))
+		e.Varint(int64(p.Bits()))
 	}
 }
 
 func (e *encoder) inventory(inv *Inventory) {
 	e.str(inv.Path)
 	e.str(inv.Dir)
-	e.uvarint(uint64(len(inv.Sites)))
+	e.Uvarint(uint64(len(inv.Sites)))
 	for _, s := range inv.Sites {
 		e.str(s.Name)
 		e.str(s.Description)
@@ -242,114 +233,56 @@ func (e *encoder) inventory(inv *Inventory) {
 		e.strs(s.Path)
 		e.pos(s.Pos)
 	}
-	e.uvarint(uint64(len(inv.Protected)))
+	e.Uvarint(uint64(len(inv.Protected)))
 	for _, p := range inv.Protected {
 		e.prefixes([]netip.Prefix{p.Prefix})
 		e.str(p.Reason)
 		e.pos(p.Pos)
 	}
 	e.strs(inv.PathRoles)
-	e.uvarint(uint64(len(inv.Devices)))
+	e.Uvarint(uint64(len(inv.Devices)))
 	for _, d := range inv.Devices {
 		e.str(d.Name)
 		e.str(d.Site)
 		e.str(d.Role)
 		e.str(d.Vendor)
 		e.addr(d.Mgmt)
-		e.uvarint(uint64(len(d.Addresses)))
+		e.Uvarint(uint64(len(d.Addresses)))
 		for _, a := range d.Addresses {
 			e.addr(a)
 		}
 		e.strs(d.Tags)
 		e.str(d.Config)
 		e.strs(d.Files)
-		e.bool(d.Transport != nil)
+		e.Bool(d.Transport != nil)
 		if t := d.Transport; t != nil {
 			e.str(t.Protocol)
-			e.int(int64(t.Port))
+			e.Varint(int64(t.Port))
 			e.str(t.User)
 			e.str(t.KeyFile)
 			e.str(t.KnownHosts)
-			e.int(int64(t.Timeout))
+			e.Varint(int64(t.Timeout))
 		}
 		e.pos(d.Pos)
 	}
 }
 
-var errCorrupt = errors.New("corrupt inventory cache")
-
 // decoder reads what encoder wrote. Strings share the decoded buffer (it is
 // never modified), so decoding allocates little.
-type decoder struct {
-	b   []byte
-	err error
-}
-
-func (d *decoder) fail() { d.err = errCorrupt; d.b = nil }
-
-func (d *decoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.fail()
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) int() int64 {
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.fail()
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) int32() int {
-	v := d.int()
-	if v > math.MaxInt32 || v < math.MinInt32 {
-		d.fail()
-		return 0
-	}
-	return int(v)
-}
-
-// count reads a length and rejects ones the remaining bytes cannot hold.
-func (d *decoder) count() int {
-	v := d.uvarint()
-	if v > uint64(len(d.b)) {
-		d.fail()
-		return 0
-	}
-	return int(v)
-}
-
-func (d *decoder) byte() byte {
-	if len(d.b) == 0 {
-		d.fail()
-		return 0
-	}
-	c := d.b[0]
-	d.b = d.b[1:]
-	return c
-}
-
-func (d *decoder) bool() bool { return d.byte() == 1 }
+type decoder struct{ wire.Decoder }
 
 func (d *decoder) str() string {
-	n := d.count()
+	n := d.Count()
 	if n == 0 {
 		return ""
 	}
-	s := unsafe.String(&d.b[0], n)
-	d.b = d.b[n:]
+	s := unsafe.String(&d.B[0], n)
+	d.B = d.B[n:]
 	return s
 }
 
 func (d *decoder) strs() []string {
-	n := d.count()
+	n := d.Count()
 	if n == 0 {
 		return nil
 	}
@@ -361,50 +294,50 @@ func (d *decoder) strs() []string {
 }
 
 func (d *decoder) fp() fingerprint {
-	return fingerprint{size: d.int(), mtime: d.int(), ctime: d.int(), ino: d.uvarint()}
+	return fingerprint{size: d.Varint(), mtime: d.Varint(), ctime: d.Varint(), ino: d.Uvarint()}
 }
 
 func (d *decoder) pos() policy.Pos {
-	return policy.Pos{File: d.str(), Line: d.int32(), Col: d.int32()}
+	return policy.Pos{File: d.str(), Line: d.Int32(), Col: d.Int32()}
 }
 
 func (d *decoder) addr() netip.Addr {
 	var a netip.Addr
-	n := d.count()
+	n := d.Count()
 	switch n {
 	case 0:
 	case 4:
-		a = netip.AddrFrom4([4]byte(d.b[:4]))
+		a = netip.AddrFrom4([4]byte(d.B[:4]))
 	case 16:
-		a = netip.AddrFrom16([16]byte(d.b[:16]))
+		a = netip.AddrFrom16([16]byte(d.B[:16]))
 	default:
-		if err := a.UnmarshalBinary(d.b[:n]); err != nil {
-			d.fail()
+		if err := a.UnmarshalBinary(d.B[:n]); err != nil {
+			d.Fail()
 			return netip.Addr{}
 		}
 	}
-	d.b = d.b[n:]
+	d.B = d.B[n:]
 	return a
 }
 
 func (d *decoder) prefixes() []netip.Prefix {
-	n := d.count()
+	n := d.Count()
 	if n == 0 {
 		return nil
 	}
 	out := make([]netip.Prefix, n)
 	for i := range out {
 		a := d.addr()
-		out[i] = netip.PrefixFrom(a, d.int32())
+		out[i] = netip.PrefixFrom(a, d.Int32())
 	}
 	return out
 }
 
 func (d *decoder) inventory() *Inventory {
 	inv := &Inventory{Path: d.str(), Dir: d.str()}
-	ns := d.count()
+	ns := d.Count()
 	inv.siteByName = make(map[string]*Site, ns)
-	for i := 0; i < ns && d.err == nil; i++ {
+	for i := 0; i < ns && d.Err == nil; i++ {
 		s := &Site{Name: d.str(), Description: d.str()}
 		s.Ranges = d.prefixes()
 		s.Infrastructure = d.prefixes()
@@ -413,29 +346,29 @@ func (d *decoder) inventory() *Inventory {
 		inv.Sites = append(inv.Sites, s)
 		inv.siteByName[s.Name] = s
 	}
-	np := d.count()
-	for i := 0; i < np && d.err == nil; i++ {
+	np := d.Count()
+	for i := 0; i < np && d.Err == nil; i++ {
 		var p Protected
 		if ps := d.prefixes(); len(ps) == 1 {
 			p.Prefix = ps[0]
 		} else {
-			d.fail()
+			d.Fail()
 		}
 		p.Reason = d.str()
 		p.Pos = d.pos()
 		inv.Protected = append(inv.Protected, p)
 	}
 	inv.PathRoles = d.strs()
-	nd := d.count()
+	nd := d.Count()
 	// one backing array for every device: 37,000 hosts decode fast
 	devs := make([]Device, nd)
 	inv.Devices = make([]*Device, 0, nd)
 	inv.deviceByName = make(map[string]*Device, nd)
-	for i := 0; i < nd && d.err == nil; i++ {
+	for i := 0; i < nd && d.Err == nil; i++ {
 		dv := &devs[i]
 		dv.Name, dv.Site, dv.Role, dv.Vendor = d.str(), d.str(), d.str(), d.str()
 		dv.Mgmt = d.addr()
-		if n := d.count(); n > 0 {
+		if n := d.Count(); n > 0 {
 			dv.Addresses = make([]netip.Addr, n)
 			for k := range dv.Addresses {
 				dv.Addresses[k] = d.addr()
@@ -444,16 +377,16 @@ func (d *decoder) inventory() *Inventory {
 		dv.Tags = d.strs()
 		dv.Config = d.str()
 		dv.Files = d.strs()
-		if d.bool() {
-			t := &Transport{Protocol: d.str(), Port: d.int32(), User: d.str(), KeyFile: d.str(), KnownHosts: d.str()}
-			t.Timeout = time.Duration(d.int())
+		if d.Bool() {
+			t := &Transport{Protocol: d.str(), Port: d.Int32(), User: d.str(), KeyFile: d.str(), KnownHosts: d.str()}
+			t.Timeout = time.Duration(d.Varint())
 			dv.Transport = t
 		}
 		dv.Pos = d.pos()
 		inv.Devices = append(inv.Devices, dv)
 		inv.deviceByName[dv.Name] = dv
 	}
-	if d.err != nil {
+	if d.Err != nil {
 		return nil
 	}
 	return inv

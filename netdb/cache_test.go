@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fwpol/fwpol/internal/wire"
 	"github.com/fwpol/fwpol/policy"
 )
 
@@ -169,10 +170,10 @@ func TestInventoryCodecEveryField(t *testing.T) {
 	assertAllSet(t, reflect.ValueOf(inv).Elem(), "Inventory")
 	e := &encoder{}
 	e.inventory(inv)
-	d := &decoder{b: e.b}
+	d := &decoder{wire.Decoder{B: e.B}}
 	got := d.inventory()
-	if d.err != nil || len(d.b) != 0 {
-		t.Fatal(d.err)
+	if d.Err != nil || len(d.B) != 0 {
+		t.Fatal(d.Err)
 	}
 	if invJSON(t, got) != invJSON(t, inv) {
 		t.Fatalf("round trip:\n%s\n%s", invJSON(t, got), invJSON(t, inv))
@@ -180,9 +181,9 @@ func TestInventoryCodecEveryField(t *testing.T) {
 	if got.Devices[0].Addresses[1] != inv.Devices[0].Addresses[1] {
 		t.Fatal("mapped address changed")
 	}
-	for cut := 0; cut < len(e.b); cut++ {
-		d := &decoder{b: e.b[:cut]}
-		if d.inventory(); d.err == nil && len(d.b) == 0 {
+	for cut := 0; cut < len(e.B); cut++ {
+		d := &decoder{wire.Decoder{B: e.B[:cut]}}
+		if d.inventory(); d.Err == nil && len(d.B) == 0 {
 			t.Fatalf("truncation at %d not detected", cut)
 		}
 	}
