@@ -28,7 +28,7 @@ func newConvertCmd(ios *IOStreams) *cobra.Command {
 		Use:   "convert FILE --to VENDOR",
 		Short: "Render a config's filters in another vendor's syntax, proven equivalent",
 		Long: `Convert renders the filters of FILE (all entry filters, or --filter NAME) and the
-objects they use in the syntax of --to (junos, ios, nxos, eos, asa; the source vendor
+objects they use in the syntax of --to (junos, ios, nxos, eos, asa, iptables, nftables; the source vendor
 too, to normalize a config). It parses its own output back and compares every filter's
 complete decision map with the original (exact packet-space diff).
 
@@ -73,11 +73,17 @@ func runConvert(opts *convertOptions) error {
 	if !ok || target.Render == nil {
 		return usageErrorf("cannot render %q: --to must be one of %s", opts.to, renderers())
 	}
-	if opts.format != "" && opts.to != "junos" {
-		return usageErrorf("--format applies to --to junos only")
-	}
-	if opts.format != "" && opts.format != "set" && opts.format != "hierarchical" {
-		return usageErrorf("--format must be set or hierarchical")
+	switch opts.to {
+	case "junos":
+		if opts.format != "" && opts.format != "set" && opts.format != "hierarchical" {
+			return usageErrorf("--format must be set or hierarchical")
+		}
+	default:
+		// Linux targets write each filter as a chain of its own name, so the
+		// equivalence proof can pair them; --format chain=/hook= is library-only.
+		if opts.format != "" {
+			return usageErrorf("--format applies to --to junos only")
+		}
 	}
 	data, err := os.ReadFile(opts.file)
 	if err != nil {
