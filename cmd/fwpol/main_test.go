@@ -296,3 +296,19 @@ func TestLintUnreadableConfigIsAnError(t *testing.T) {
 		t.Fatalf("lint of a missing path: exit %d", code)
 	}
 }
+
+// TestConvertToLinux: a Junos filter converts to an iptables chain and an
+// nftables chain, each proven equivalent by the packet-space diff.
+func TestConvertToLinux(t *testing.T) {
+	isolateCache(t)
+	for _, to := range []string{"iptables", "nftables"} {
+		out, errOut, code := fwpol(t, "convert", "../../testdata/junos/policy.conf", "--to", to, "--filter", "EXCEPTS")
+		if code != 0 || !strings.Contains(errOut, "1 equivalent, 0 not") || !strings.Contains(out, "EXCEPTS") {
+			t.Fatalf("--to %s: exit %d\n%s\n%s", to, code, out, errOut)
+		}
+	}
+	// a dual-stack ASA list rendered as IPv4 iptables is reported, not passed off
+	if _, errOut, code := fwpol(t, "convert", "../../testdata/asa/policy.cfg", "--to", "iptables"); code != 1 || !strings.Contains(errOut, "NOT equivalent") {
+		t.Fatalf("ASA to iptables: exit %d %s", code, errOut)
+	}
+}
