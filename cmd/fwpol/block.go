@@ -188,15 +188,7 @@ Without --yes, add asks for confirmation when stdin is a terminal and
 refuses otherwise (exit 2), so a script never blocks by accident.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			inv, path, err := bf.resolve()
-			if err != nil {
-				return err
-			}
-			now, err := blockNow()
-			if err != nil {
-				return err
-			}
-			req, err := eo.request(inv, now)
+			inv, path, now, req, err := prepareBlock(&bf, &eo)
 			if err != nil {
 				return err
 			}
@@ -568,15 +560,7 @@ asks for confirmation on a terminal (--yes elsewhere; --dry-run changes
 nothing). Exit 1 when something was refused and nothing accepted.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			inv, path, err := bf.resolve()
-			if err != nil {
-				return err
-			}
-			now, err := blockNow()
-			if err != nil {
-				return err
-			}
-			req, err := eo.request(inv, now)
+			inv, path, now, req, err := prepareBlock(&bf, &eo)
 			if err != nil {
 				return err
 			}
@@ -759,4 +743,19 @@ func importImpact(bf *blockFlags, inv *netdb.Inventory, added []*blocklist.Entry
 		return nil, err
 	}
 	return blocklist.Impact(est.Configs, scope, src.Set(), dst.Set()), nil
+}
+
+// prepareBlock resolves the inventory and blocklist path, the clock and the
+// entry request shared by block add and block import.
+func prepareBlock(bf *blockFlags, eo *entryOptions) (*netdb.Inventory, string, time.Time, blocklist.Request, error) {
+	inv, path, err := bf.resolve()
+	if err != nil {
+		return nil, "", time.Time{}, blocklist.Request{}, err
+	}
+	now, err := blockNow()
+	if err != nil {
+		return nil, "", time.Time{}, blocklist.Request{}, err
+	}
+	req, err := eo.request(inv, now)
+	return inv, path, now, req, err
 }
