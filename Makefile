@@ -19,12 +19,7 @@ test: fmt-check vet
 
 # Runs every Fuzz* target for FUZZTIME each (bounded, for CI).
 fuzz:
-	@set -e; for pkg in $$($(GO) list ./...); do \
-	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
-	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
-	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s $$pkg; \
-	  done; \
-	done
+	GO=$(GO) FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
 
 # Go benchmarks (parse throughput, flow decisions, packet-space algebra),
 # then end-to-end timings on the generated 850K-line estate.
