@@ -220,6 +220,16 @@ func (p *nparser) famName() (string, tok, error) {
 	return "ip", a, nil
 }
 
+// tableRef reads "[FAMILY] NAME" and looks the table up (creating it when
+// create is set), as every command naming a table does.
+func (p *nparser) tableRef(create bool) (*table, error) {
+	fam, name, err := p.famName()
+	if err != nil {
+		return nil, err
+	}
+	return p.getTable(fam, name, create)
+}
+
 func (p *nparser) getTable(fam string, name tok, create bool) (*table, error) {
 	k := fam + " " + name.text
 	if t, ok := p.byKey[k]; ok {
@@ -350,11 +360,7 @@ func (p *nparser) parseTop() error {
 func (p *nparser) command(sub tok, insert bool) error {
 	switch sub.text {
 	case "table":
-		fam, name, err := p.famName()
-		if err != nil {
-			return err
-		}
-		tb, err := p.getTable(fam, name, true)
+		tb, err := p.tableRef(true)
 		if err != nil {
 			return err
 		}
@@ -364,11 +370,7 @@ func (p *nparser) command(sub tok, insert bool) error {
 		}
 		return p.tableBody(tb, open)
 	case "chain":
-		fam, tname, err := p.famName()
-		if err != nil {
-			return err
-		}
-		tb, err := p.getTable(fam, tname, false)
+		tb, err := p.tableRef(false)
 		if err != nil {
 			return err
 		}
@@ -386,11 +388,7 @@ func (p *nparser) command(sub tok, insert bool) error {
 		}
 		return p.chainBody(ch, open)
 	case "set", "map":
-		fam, tname, err := p.famName()
-		if err != nil {
-			return err
-		}
-		tb, err := p.getTable(fam, tname, false)
+		tb, err := p.tableRef(false)
 		if err != nil {
 			return err
 		}
@@ -408,11 +406,7 @@ func (p *nparser) command(sub tok, insert bool) error {
 		}
 		return p.setBody(s, open)
 	case "element":
-		fam, tname, err := p.famName()
-		if err != nil {
-			return err
-		}
-		tb, err := p.getTable(fam, tname, false)
+		tb, err := p.tableRef(false)
 		if err != nil {
 			return err
 		}
@@ -430,11 +424,7 @@ func (p *nparser) command(sub tok, insert bool) error {
 		}
 		return p.elements(s, open)
 	case "rule":
-		fam, tname, err := p.famName()
-		if err != nil {
-			return err
-		}
-		tb, err := p.getTable(fam, tname, false)
+		tb, err := p.tableRef(false)
 		if err != nil {
 			return err
 		}
@@ -512,11 +502,7 @@ func (p *nparser) flush(t tok) error {
 		p.tables = kept
 		return nil
 	case "table":
-		fam, name, err := p.famName()
-		if err != nil {
-			return err
-		}
-		tb, err := p.getTable(fam, name, false)
+		tb, err := p.tableRef(false)
 		if err != nil {
 			return err
 		}
@@ -525,11 +511,7 @@ func (p *nparser) flush(t tok) error {
 		}
 		return nil
 	case "chain":
-		fam, name, err := p.famName()
-		if err != nil {
-			return err
-		}
-		tb, err := p.getTable(fam, name, false)
+		tb, err := p.tableRef(false)
 		if err != nil {
 			return err
 		}
@@ -544,11 +526,7 @@ func (p *nparser) flush(t tok) error {
 		c.rules = nil
 		return nil
 	case "set", "map":
-		fam, name, err := p.famName()
-		if err != nil {
-			return err
-		}
-		tb, err := p.getTable(fam, name, false)
+		tb, err := p.tableRef(false)
 		if err != nil {
 			return err
 		}
