@@ -11,6 +11,7 @@ import (
 
 	"github.com/fwpol/fwpol/policy"
 	"github.com/fwpol/fwpol/vendors"
+	"github.com/fwpol/fwpol/vendors/render"
 	"go4.org/netipx"
 )
 
@@ -117,7 +118,7 @@ func RenderRuleset(cfg *policy.Config, opt vendors.RenderOptions) (*Rendered, er
 	if err != nil {
 		return nil, err
 	}
-	filters, err := selectFilters(cfg, opt.Filters)
+	filters, err := render.SelectReachable(cfg, opt.Filters)
 	if err != nil {
 		return nil, err
 	}
@@ -144,43 +145,6 @@ func RenderRuleset(cfg *policy.Config, opt vendors.RenderOptions) (*Rendered, er
 			writeIPSet(&b, s, r.v6)
 		}
 		out.IPSets = b.Bytes()
-	}
-	return out, nil
-}
-
-// selectFilters returns the named filters (all when names is empty) plus
-// every filter reachable from them by jumps, in cfg order.
-func selectFilters(cfg *policy.Config, names []string) ([]*policy.Filter, error) {
-	if len(names) == 0 {
-		return cfg.Filters, nil
-	}
-	want := map[*policy.Filter]bool{}
-	var visit func(f *policy.Filter)
-	visit = func(f *policy.Filter) {
-		if want[f] {
-			return
-		}
-		want[f] = true
-		for _, r := range f.Rules {
-			if r.Target != "" {
-				if t := cfg.Filter(r.Target); t != nil {
-					visit(t)
-				}
-			}
-		}
-	}
-	for _, n := range names {
-		f := cfg.Filter(n)
-		if f == nil {
-			return nil, fmt.Errorf("%s: no filter %q", cfg.File, n)
-		}
-		visit(f)
-	}
-	var out []*policy.Filter
-	for _, f := range cfg.Filters {
-		if want[f] {
-			out = append(out, f)
-		}
 	}
 	return out, nil
 }

@@ -149,6 +149,43 @@ func Select(cfg *policy.Config, names []string) ([]*policy.Filter, error) {
 	return ordered, nil
 }
 
+// SelectReachable returns the named filters (all when names is empty) plus
+// every filter reachable from them by jumps, in cfg order.
+func SelectReachable(cfg *policy.Config, names []string) ([]*policy.Filter, error) {
+	if len(names) == 0 {
+		return cfg.Filters, nil
+	}
+	want := map[*policy.Filter]bool{}
+	var visit func(f *policy.Filter)
+	visit = func(f *policy.Filter) {
+		if want[f] {
+			return
+		}
+		want[f] = true
+		for _, r := range f.Rules {
+			if r.Target != "" {
+				if t := cfg.Filter(r.Target); t != nil {
+					visit(t)
+				}
+			}
+		}
+	}
+	for _, n := range names {
+		f := cfg.Filter(n)
+		if f == nil {
+			return nil, fmt.Errorf("%s: no filter %q", cfg.File, n)
+		}
+		visit(f)
+	}
+	var out []*policy.Filter
+	for _, f := range cfg.Filters {
+		if want[f] {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
 // Lower lowers every filter of fs.
 func Lower(cfg *policy.Config, fs []*policy.Filter, caps Caps) (Result, error) {
 	l := &Lowerer{Cfg: cfg, Caps: caps, objs: map[string]bool{}}
