@@ -52,6 +52,17 @@ func (b *blockFlags) resolve() (*netdb.Inventory, string, error) {
 	return inv, path, nil
 }
 
+// open resolves the inventory and blocklist path and reads the clock, as
+// every block subcommand does first.
+func (b *blockFlags) open() (*netdb.Inventory, string, time.Time, error) {
+	inv, path, err := b.resolve()
+	if err != nil {
+		return nil, "", time.Time{}, err
+	}
+	now, err := blockNow()
+	return inv, path, now, err
+}
+
 // blockNow is the current time; FWPOL_NOW (RFC 3339) overrides it for tests
 // and rehearsals.
 func blockNow() (time.Time, error) {
@@ -337,11 +348,7 @@ func newBlockListCmd(ios *IOStreams) *cobra.Command {
 		Short: "List active entries (--expired: those past their expiry)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, path, err := bf.resolve()
-			if err != nil {
-				return err
-			}
-			now, err := blockNow()
+			_, path, now, err := bf.open()
 			if err != nil {
 				return err
 			}
@@ -394,11 +401,7 @@ func newBlockRemoveCmd(ios *IOStreams) *cobra.Command {
 		Short: "Unblock entries by ID, or ranges exactly as listed",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, path, err := bf.resolve()
-			if err != nil {
-				return err
-			}
-			now, err := blockNow()
+			_, path, now, err := bf.open()
 			if err != nil {
 				return err
 			}
@@ -425,11 +428,7 @@ func newBlockExpireCmd(ios *IOStreams) *cobra.Command {
 		Short: "Drop expired entries (for cron)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, path, err := bf.resolve()
-			if err != nil {
-				return err
-			}
-			now, err := blockNow()
+			_, path, now, err := bf.open()
 			if err != nil {
 				return err
 			}
@@ -475,11 +474,7 @@ func newBlockCheckCmd(ios *IOStreams) *cobra.Command {
 			if err != nil {
 				return usageErrorf("bad address %q", args[0])
 			}
-			inv, path, err := bf.resolve()
-			if err != nil {
-				return err
-			}
-			now, err := blockNow()
+			inv, path, now, err := bf.open()
 			if err != nil {
 				return err
 			}
@@ -748,11 +743,7 @@ func importImpact(bf *blockFlags, inv *netdb.Inventory, added []*blocklist.Entry
 // prepareBlock resolves the inventory and blocklist path, the clock and the
 // entry request shared by block add and block import.
 func prepareBlock(bf *blockFlags, eo *entryOptions) (*netdb.Inventory, string, time.Time, blocklist.Request, error) {
-	inv, path, err := bf.resolve()
-	if err != nil {
-		return nil, "", time.Time{}, blocklist.Request{}, err
-	}
-	now, err := blockNow()
+	inv, path, now, err := bf.open()
 	if err != nil {
 		return nil, "", time.Time{}, blocklist.Request{}, err
 	}
