@@ -330,16 +330,7 @@ func portOps(rs *policy.Ranges) []string {
 	}
 	var out []string
 	for _, x := range *rs {
-		switch {
-		case x.Lo == x.Hi:
-			out = append(out, "eq "+strconv.Itoa(int(x.Lo)))
-		case x.Lo == 0:
-			out = append(out, "lt "+strconv.Itoa(int(x.Hi)+1))
-		case x.Hi == policy.MaxPort:
-			out = append(out, "gt "+strconv.Itoa(int(x.Lo)-1))
-		default:
-			out = append(out, fmt.Sprintf("range %d %d", x.Lo, x.Hi))
-		}
+		out = append(out, render.PortOp(x))
 	}
 	return out
 }

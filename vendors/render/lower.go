@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
+	"strconv"
 	"strings"
 
 	"go4.org/netipx"
@@ -184,6 +185,20 @@ func SelectReachable(cfg *policy.Config, names []string) ([]*policy.Filter, erro
 		}
 	}
 	return out, nil
+}
+
+// PortOp writes one port range as Cisco and ASA ACL entries do: eq, lt, gt
+// or range.
+func PortOp(x policy.Range) string {
+	switch {
+	case x.Lo == x.Hi:
+		return "eq " + strconv.Itoa(int(x.Lo))
+	case x.Lo == 0:
+		return "lt " + strconv.Itoa(int(x.Hi)+1)
+	case x.Hi == policy.MaxPort:
+		return "gt " + strconv.Itoa(int(x.Lo)-1)
+	}
+	return fmt.Sprintf("range %d %d", x.Lo, x.Hi)
 }
 
 // Lower lowers every filter of fs.
