@@ -114,6 +114,11 @@ type LintOptions struct {
 // cache miss).
 const managerBudget = 1 << 18
 
+// smallJob is the node budget under which a job runs in a manager reset for
+// it: tiny components (host firewalls) then work in a few hundred kilobytes
+// that stay in the CPU caches.
+const smallJob = 1 << 13
+
 // Lint runs every check over the configs, in parallel per config, and
 // returns the findings sorted by file and line.
 func Lint(cfgs []*policy.Config, opt LintOptions) []LintFinding {
@@ -183,14 +188,22 @@ func SortFindings(fs []LintFinding) {
 }
 
 type configLinter struct {
-	opt  LintOptions
-	m    *policy.Manager
+	opt   LintOptions
+	m     *policy.Manager
+	small *policy.Manager // reset for every small job
 	memo lintMemo
 	// memoHits counts components answered from memo (for tests).
 	memoHits int
 }
 
 func (l *configLinter) manager(need int) *policy.Manager {
+	if need <= smallJob {
+		if l.small == nil {
+			l.small = policy.NewManager(smallJob)
+		}
+		l.small.Reset()
+		return l.small
+	}
 	if need > managerBudget/2 {
 		return policy.NewManager(need + need/2) // a large filter: its own manager
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand"
+	"reflect"
 	"net/netip"
 	"strings"
 	"testing"
@@ -408,5 +409,33 @@ func TestResultsMarshalJSON(t *testing.T) {
 	}
 	if r := b.Filters[0].Rules; r[len(r)-1].Match.Src.Any != true || len(r) != 301+8-6 {
 		t.Fatalf("mutation: %d rules", len(r))
+	}
+}
+
+// A manager reset between jobs must answer exactly as a fresh one: Reset
+// clears the unique table slot by slot for small jobs and whole for big
+// ones, so both paths are taken (a stale slot or cache entry would show up
+// as a different finding or decision map).
+func TestManagerResetMatchesFresh(t *testing.T) {
+	rng := rand.New(rand.NewSource(9))
+	reused := NewManager(1 << 8) // small: grows on bigger jobs
+	for i := 0; i < 300; i++ {
+		c, e := randConfig(rng, 1+i%12)
+		reused.Reset()
+		got := reused.LintFilter(c, e)
+		want := NewManager(0).LintFilter(c, e)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("case %d: after Reset\n%+v\nfresh\n%+v", i, got, want)
+		}
+		reused.Reset()
+		dm, fresh := reused.Decisions(c, e), NewManager(0).Decisions(c, e)
+		if len(dm.Outcomes) != len(fresh.Outcomes) {
+			t.Fatalf("case %d: %d outcomes after Reset, %d fresh", i, len(dm.Outcomes), len(fresh.Outcomes))
+		}
+		for k := range dm.Outcomes {
+			if dm.Outcomes[k].Action != fresh.Outcomes[k].Action || dm.Outcomes[k].Set.String() != fresh.Outcomes[k].Set.String() {
+				t.Fatalf("case %d outcome %d: %v vs %v", i, k, dm.Outcomes[k].Set, fresh.Outcomes[k].Set)
+			}
+		}
 	}
 }
