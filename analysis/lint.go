@@ -191,7 +191,7 @@ type configLinter struct {
 	opt   LintOptions
 	m     *policy.Manager
 	small *policy.Manager // reset for every small job
-	memo lintMemo
+	memo  lintMemo
 	// memoHits counts components answered from memo (for tests).
 	memoHits int
 }

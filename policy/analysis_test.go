@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand"
-	"reflect"
 	"net/netip"
+	"reflect"
 	"strings"
 	"testing"
 )
