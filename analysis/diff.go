@@ -3,7 +3,6 @@ package analysis
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"runtime"
 	"sort"
@@ -411,6 +410,7 @@ func Fingerprint(c *policy.Config, f *policy.Filter) [32]byte {
 	seen := map[*policy.Filter]bool{}
 	var walk func(f *policy.Filter)
 	var buf [8]byte
+	var key []byte
 	walk = func(f *policy.Filter) {
 		if f == nil || seen[f] {
 			return
@@ -422,12 +422,10 @@ func Fingerprint(c *policy.Config, f *policy.Filter) [32]byte {
 				h.Write([]byte("nil\n"))
 				continue
 			}
-			binary.LittleEndian.PutUint64(buf[:], uint64(r.Action)|uint64(boolInt(r.Inactive))<<8)
+			key = policy.AppendRuleKey(key[:0], r, true)
+			binary.LittleEndian.PutUint64(buf[:], uint64(len(key)))
 			h.Write(buf[:])
-			h.Write([]byte(r.Target))
-			b, _ := json.Marshal(&r.Match)
-			h.Write(b)
-			h.Write([]byte{'\n'})
+			h.Write(key)
 		}
 		for _, r := range f.Rules {
 			if r != nil && (r.Action == policy.Jump || r.Action == policy.Goto) && c != nil {
@@ -449,10 +447,7 @@ func boolInt(b bool) int {
 }
 
 // ruleKey is a rule's content without name and position.
-func ruleKey(r *policy.Rule) string {
-	b, _ := json.Marshal(&r.Match)
-	return fmt.Sprintf("%d|%s|%v|%s", r.Action, r.Target, r.Inactive, b)
-}
+func ruleKey(r *policy.Rule) string { return string(policy.AppendRuleKey(nil, r, true)) }
 
 // cosmetic lists rules added, removed, moved (relative order changed) and
 // modified (same name, different content) between two filters, by name.

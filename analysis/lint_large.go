@@ -65,7 +65,7 @@ func (l *configLinter) lintLarge(c *policy.Config, f *policy.Filter) ([]policy.F
 	}
 	uf := newUnionFind(n)
 	sweepOverlaps(ivs[dim], func(i, j int) {
-		if mayOverlap(&sub.Rules[i].Match, &sub.Rules[j].Match) {
+		if policy.MayOverlap(&sub.Rules[i].Match, &sub.Rules[j].Match) {
 			uf.union(i, j)
 		}
 	})
@@ -119,7 +119,7 @@ func (l *configLinter) catchAllTail(f *policy.Filter) (*policy.Rule, *policy.Fin
 		if r.Action == policy.Jump || r.Action == policy.Goto || r.Action == policy.Return {
 			return nil, nil, false
 		}
-		if protoClass(&r.Match)&classOther == 0 {
+		if !policy.MayAdmitOther(&r.Match) {
 			continue // admits only port-carrying or ICMP protocols
 		}
 		if r.Match.Protocols == nil {

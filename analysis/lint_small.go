@@ -1,10 +1,6 @@
 package analysis
 
 import (
-	"net/netip"
-
-	"go4.org/netipx"
-
 	"github.com/fwpol/fwpol/policy"
 )
 
@@ -38,7 +34,7 @@ func (l *configLinter) lintSmall(c *policy.Config, f *policy.Filter) []policy.Fi
 			continue
 		}
 		for j := i + 1; j < n; j++ {
-			if ok[j] && mayOverlap(&f.Rules[i].Match, &f.Rules[j].Match) {
+			if ok[j] && policy.MayOverlap(&f.Rules[i].Match, &f.Rules[j].Match) {
 				uf.union(i, j)
 			}
 		}
@@ -126,112 +122,10 @@ func (l *configLinter) lintComponents(c *policy.Config, f *policy.Filter, ok []b
 	return out
 }
 
-// mayOverlap reports whether two matches may share a packet; it errs on the
-// side of true (negations, wildcard patterns).
-func mayOverlap(a, b *policy.Match) bool {
-	pa, pb := protoClass(a), protoClass(b)
-	if pa&pb == 0 {
-		return false
-	}
-	if !rangesMeet(a.Protocols, b.Protocols) {
-		return false
-	}
-	// port (ICMP) conditions constrain every shared packet only when the
-	// shared protocols all carry ports (ICMP types)
-	both := pa & pb
-	if both == classPort && (!rangesMeet(a.DstPorts, b.DstPorts) || !rangesMeet(a.SrcPorts, b.SrcPorts)) {
-		return false
-	}
-	if both == classICMP && (!rangesMeet(a.ICMPTypes, b.ICMPTypes) || !rangesMeet(a.ICMPCodes, b.ICMPCodes)) {
-		return false
-	}
-	return addrMeet(&a.Src, &b.Src) && addrMeet(&a.Dst, &b.Dst)
-}
-
-const (
-	classPort  = 1 << iota // tcp, udp, sctp, dccp
-	classICMP              // icmp, icmpv6
-	classOther             // every other protocol
-)
-
-// protoClass is the set of protocol classes a match may admit.
-func protoClass(m *policy.Match) int {
-	c := 0
-	if m.Protocols == nil {
-		c = classPort | classICMP | classOther
-	} else {
-		for _, r := range *m.Protocols {
-			for p := int(r.Lo); p <= int(r.Hi); p++ {
-				switch {
-				case policy.HasPorts(uint8(p)):
-					c |= classPort
-				case policy.IsICMP(uint8(p)):
-					c |= classICMP
-				default:
-					c |= classOther
-				}
-				if c == classPort|classICMP|classOther {
-					break
-				}
-			}
-		}
-	}
-	if m.SrcPorts != nil || m.DstPorts != nil {
-		c &= classPort
-	}
-	if m.ICMPTypes != nil || m.ICMPCodes != nil {
-		c &= classICMP
-	}
-	return c
-}
-
-func rangesMeet(a, b *policy.Ranges) bool {
-	if a == nil || b == nil {
-		return true
-	}
-	for _, x := range *a {
-		for _, y := range *b {
-			if x.Lo <= y.Hi && y.Lo <= x.Hi {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func addrMeet(a, b *policy.AddrMatch) bool {
-	if a.Negate || b.Negate || a.Any || b.Any {
-		return true
-	}
-	if a.Set == nil || b.Set == nil {
-		return false
-	}
-	if len(a.Set.Wildcards()) > 0 || len(b.Set.Wildcards()) > 0 {
-		return true
-	}
-	return rangesOverlap(a.Set.Ranges(), b.Set.Ranges())
-}
-
-func rangesOverlap(x, y []netipx.IPRange) bool {
-	i, j := 0, 0
-	less := func(p, q netip.Addr) bool { return p.Less(q) }
-	for i < len(x) && j < len(y) {
-		switch {
-		case less(x[i].To(), y[j].From()):
-			i++
-		case less(y[j].To(), x[i].From()):
-			j++
-		default:
-			return true
-		}
-	}
-	return false
-}
-
 // nonEmpty is a quick sufficient test that a match admits some packet of
 // family fam (false means "unknown": ask the decision diagram).
 func nonEmpty(m *policy.Match, fam policy.Family) bool {
-	if m.Src.Negate || m.Dst.Negate || protoClass(m) == 0 {
+	if m.Src.Negate || m.Dst.Negate || policy.MatchesNoProtocol(m) {
 		return false
 	}
 	for _, rs := range []*policy.Ranges{m.Protocols, m.SrcPorts, m.DstPorts, m.ICMPTypes, m.ICMPCodes} {

@@ -1,8 +1,6 @@
 package intent
 
 import (
-	"go4.org/netipx"
-
 	"github.com/fwpol/fwpol/policy"
 )
 
@@ -10,60 +8,11 @@ import (
 // a large estate are settled by box overlap alone. Every test here only
 // over-approximates "may overlap", so skipping on "cannot overlap" is exact.
 
-func rangesOverlap(a, b []netipx.IPRange) bool {
-	i, j := 0, 0
-	for i < len(a) && j < len(b) {
-		if a[i].To().Less(b[j].From()) {
-			i++
-		} else if b[j].To().Less(a[i].From()) {
-			j++
-		} else {
-			return true
-		}
-	}
-	return false
-}
-
-func addrMayOverlap(a, b *policy.AddrMatch) bool {
-	if a.Any || b.Any || a.Negate || b.Negate || len(a.Set.Wildcards()) > 0 || len(b.Set.Wildcards()) > 0 {
-		return !(a.Set.IsEmpty() && !a.Any && !a.Negate) && !(b.Set.IsEmpty() && !b.Any && !b.Negate)
-	}
-	return rangesOverlap(a.Set.Ranges(), b.Set.Ranges())
-}
-
-func rangesMayOverlap(a, b *policy.Ranges) bool {
-	if a == nil || b == nil {
-		return true
-	}
-	x, y := *a, *b
-	for i, j := 0, 0; i < len(x) && j < len(y); {
-		switch {
-		case x[i].Hi < y[j].Lo:
-			i++
-		case y[j].Hi < x[i].Lo:
-			j++
-		default:
-			return true
-		}
-	}
-	return false
-}
-
-// mayOverlap reports whether some first packet could match both a and b.
+// mayOverlap reports whether some first packet could match both a and b
+// (unresolved references outside the addresses match nothing, as in
+// Match.Matches).
 func mayOverlap(a, b *policy.Match) bool {
-	// Flows carry no interface: interface conditions match nothing, as in
-	// Match.Matches and the algebra.
-	if a.NotInitial || b.NotInitial || len(a.Unresolved) > 0 || len(b.Unresolved) > 0 ||
-		a.InIface != "" || a.OutIface != "" || b.InIface != "" || b.OutIface != "" {
-		return false
-	}
-	if !rangesMayOverlap(a.Protocols, b.Protocols) || !addrMayOverlap(&a.Src, &b.Src) || !addrMayOverlap(&a.Dst, &b.Dst) {
-		return false
-	}
-	// Port and ICMP conditions restrict protocols; when both sides have
-	// them, their values must meet too.
-	return rangesMayOverlap(a.SrcPorts, b.SrcPorts) && rangesMayOverlap(a.DstPorts, b.DstPorts) &&
-		rangesMayOverlap(a.ICMPTypes, b.ICMPTypes) && rangesMayOverlap(a.ICMPCodes, b.ICMPCodes)
+	return len(a.Unresolved) == 0 && len(b.Unresolved) == 0 && policy.MayOverlap(a, b)
 }
 
 // mayPermit reports whether filter f (following jumps) could permit a packet

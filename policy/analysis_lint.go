@@ -314,7 +314,11 @@ func (l *linter) deciders(i int, s uint32, earlier bool) ([]RuleRef, int) {
 	var refs []RuleRef
 	more := 0
 	rest := s
+	ri := &l.f.Rules[i].Match
 	l.candidates(i, earlier, func(j int) bool {
+		if !MayOverlap(ri, &l.f.Rules[j].Match) {
+			return true // s is within rule i's match: j takes none of it
+		}
 		t := l.takenBy(j)
 		if !m.intersects(rest, t) {
 			return true
