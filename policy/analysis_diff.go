@@ -98,13 +98,25 @@ func DiffFilters(oldCfg *Config, oldFilter *Filter, newCfg *Config, newFilter *F
 
 // DiffFiltersWith is DiffFilters with options.
 func DiffFiltersWith(oldCfg *Config, oldFilter *Filter, newCfg *Config, newFilter *Filter, opt DiffOptions) FilterDiff {
+	if na, nb, ok := narrowForDiff(oldFilter, newFilter); ok {
+		m := NewManager(sizeHintFor(nil, na) + sizeHintFor(nil, nb))
+		return m.diffFilters(oldCfg, na, newCfg, nb, opt)
+	}
 	m := NewManager(sizeHintFor(oldCfg, oldFilter) + sizeHintFor(newCfg, newFilter))
-	return m.DiffFilters(oldCfg, oldFilter, newCfg, newFilter, opt)
+	return m.diffFilters(oldCfg, oldFilter, newCfg, newFilter, opt)
 }
 
 // DiffFilters computes the diff in manager m (so the Change sets can be
 // combined with other sets of m).
 func (m *Manager) DiffFilters(oldCfg *Config, oldFilter *Filter, newCfg *Config, newFilter *Filter, opt DiffOptions) FilterDiff {
+	if na, nb, ok := narrowForDiff(oldFilter, newFilter); ok {
+		oldFilter, newFilter = na, nb
+	}
+	return m.diffFilters(oldCfg, oldFilter, newCfg, newFilter, opt)
+}
+
+// diffFilters compares the filters whole.
+func (m *Manager) diffFilters(oldCfg *Config, oldFilter *Filter, newCfg *Config, newFilter *Filter, opt DiffOptions) FilterDiff {
 	if opt.RegionLimit <= 0 {
 		opt.RegionLimit = 200
 	}
