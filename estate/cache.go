@@ -109,6 +109,8 @@ type pack struct {
 	entries map[string]cacheEntry
 	// unmap releases the pack's mapping; entries must not be used after.
 	unmap func()
+	// size is the pack's length in bytes.
+	size int
 }
 
 // close releases the mapping (decoded configs never point into it).
@@ -189,7 +191,7 @@ func readPack(path string) *pack {
 		p.entries = map[string]cacheEntry{}
 		return empty()
 	}
-	p.unmap = unmap
+	p.unmap, p.size = unmap, len(data)
 	return p
 }
 

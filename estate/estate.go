@@ -275,6 +275,10 @@ func Load(paths []string, opt Options) (*Estate, error) {
 		<-packRead
 		defer old.close() // after the new pack, which copies its entries, is written
 	}
+	resumeGC := func() {}
+	if old != nil && old.size > 0 {
+		resumeGC = pauseGC(old.size)
+	}
 	keys := make([]string, len(jobs))
 	entries := make([]cacheEntry, len(jobs))
 	hits := make([]bool, len(jobs))
@@ -301,6 +305,7 @@ func Load(paths []string, opt Options) (*Estate, error) {
 		}
 		results[i] = r
 	})
+	resumeGC()
 	if old != nil && packDirty(old, cacheKey, results, hits) {
 		fresh := &pack{path: old.path, entries: make(map[string]cacheEntry, len(cacheKey))}
 		// Keep entries of devices this command skipped; drop stale ones.
