@@ -96,18 +96,33 @@ type Change struct {
 	Flow   policy.Flow `json:"-"`
 }
 
-// Cosmetic lists rule-level edits by rule name, whatever their effect on
-// verdicts (informational).
+// Cosmetic lists rule-level edits, whatever their effect on verdicts
+// (informational). Rules are paired by content first (action, target and
+// match, object names included) in order, so renumbering (IOS
+// resequencing) and renaming show as renames, not as edits of every rule;
+// a rule whose content reappears out of order moved; unpaired rules pair by
+// name as modified, the rest were added or removed. Names are the new
+// version's, except for removed rules.
 type Cosmetic struct {
 	Added    []string `json:"added,omitempty"`
 	Removed  []string `json:"removed,omitempty"`
 	Moved    []string `json:"moved,omitempty"`
 	Modified []string `json:"modified,omitempty"`
+	// Renamed lists rules with the same content under another name.
+	Renamed []Rename `json:"renamed,omitempty"`
 }
+
+// Rename is a rule kept with its content under a new name.
+type Rename struct {
+	Old string `json:"old"`
+	New string `json:"new"`
+}
+
+func (r Rename) String() string { return r.Old + "→" + r.New }
 
 // Empty reports whether no rule was edited.
 func (c *Cosmetic) Empty() bool {
-	return c == nil || len(c.Added)+len(c.Removed)+len(c.Moved)+len(c.Modified) == 0
+	return c == nil || len(c.Added)+len(c.Removed)+len(c.Moved)+len(c.Modified)+len(c.Renamed) == 0
 }
 
 // FilterReport is the diff of one pair of filters.
@@ -446,83 +461,148 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// ruleKey is a rule's content without name and position.
-func ruleKey(r *policy.Rule) string { return string(policy.AppendRuleKey(nil, r, true)) }
+// cosmeticMaxEdits bounds the content alignment; beyond it rules pair by
+// name only.
+const cosmeticMaxEdits = 4096
 
-// cosmetic lists rules added, removed, moved (relative order changed) and
-// modified (same name, different content) between two filters, by name.
+// cosmetic lists the rule edits between two versions of a filter (see
+// Cosmetic).
 func cosmetic(a, b *policy.Filter) *Cosmetic {
+	ra, rb := nonNilRules(a.Rules), nonNilRules(b.Rules)
+	ids := map[string]int32{}
+	var key []byte
+	intern := func(rs []*policy.Rule) []int32 {
+		out := make([]int32, len(rs))
+		for i, r := range rs {
+			key = policy.AppendRuleKey(key[:0], r, true)
+			id, ok := ids[string(key)]
+			if !ok {
+				id = int32(len(ids))
+				ids[string(key)] = id
+			}
+			out[i] = id
+		}
+		return out
+	}
+	ka, kb := intern(ra), intern(rb)
+	pairOf, ok := policy.AlignSeqs(ka, kb, cosmeticMaxEdits)
+	if !ok {
+		pairOf = make([]int32, len(ra))
+		for i := range pairOf {
+			pairOf[i] = -1
+		}
+	}
 	c := &Cosmetic{}
-	posA := map[string]int{}
-	for i, r := range a.Rules {
-		if r != nil {
-			if _, dup := posA[r.Name]; !dup {
-				posA[r.Name] = i
+	usedB := make([]bool, len(rb))
+	usedA := make([]bool, len(ra))
+	rename := func(x, y *policy.Rule) {
+		if x.Name != y.Name {
+			c.Renamed = append(c.Renamed, Rename{x.Name, y.Name})
+		}
+	}
+	for i, j := range pairOf {
+		if j >= 0 {
+			usedA[i], usedB[j] = true, true
+			rename(ra[i], rb[j])
+		}
+	}
+	// out of order: the same content among the unpaired rules
+	byContent := map[int32][]int{}
+	for i := range ra {
+		if !usedA[i] && ok {
+			byContent[ka[i]] = append(byContent[ka[i]], i)
+		}
+	}
+	for j, r := range rb {
+		if usedB[j] {
+			continue
+		}
+		if q := byContent[kb[j]]; len(q) > 0 {
+			i := q[0]
+			byContent[kb[j]] = q[1:]
+			usedA[i], usedB[j] = true, true
+			c.Moved = append(c.Moved, r.Name)
+			rename(ra[i], r)
+		}
+	}
+	// what is left pairs by name (same name, other content), then in
+	// order within the same gap of the alignment (a rule replaced in
+	// place, renumbered or not)
+	byName := map[string]int{}
+	for i := len(ra) - 1; i >= 0; i-- {
+		if !usedA[i] {
+			byName[ra[i].Name] = i
+		}
+	}
+	modified := make([]bool, len(rb))
+	for j, r := range rb {
+		if usedB[j] {
+			continue
+		}
+		if i, found := byName[r.Name]; found && !usedA[i] {
+			usedA[i], usedB[j] = true, true
+			modified[j] = ka[i] != kb[j]
+		}
+	}
+	if ok {
+		gapA := gapsOf(len(ra), func(i int) bool { return pairOf[i] >= 0 })
+		inB := make([]bool, len(rb))
+		for _, j := range pairOf {
+			if j >= 0 {
+				inB[j] = true
+			}
+		}
+		gapB := gapsOf(len(rb), func(j int) bool { return inB[j] })
+		next := map[int][]int{} // gap -> unpaired old rules
+		for i := range ra {
+			if !usedA[i] {
+				next[gapA[i]] = append(next[gapA[i]], i)
+			}
+		}
+		for j := range rb {
+			if q := next[gapB[j]]; !usedB[j] && len(q) > 0 {
+				usedA[q[0]], usedB[j], modified[j] = true, true, true
+				next[gapB[j]] = q[1:]
 			}
 		}
 	}
-	inB := map[string]bool{}
-	var common []int // positions in a of rules also in b, in b's order
-	var commonNames []string
-	for _, r := range b.Rules {
-		if r == nil || inB[r.Name] {
-			continue
-		}
-		inB[r.Name] = true
-		i, ok := posA[r.Name]
-		if !ok {
-			c.Added = append(c.Added, r.Name)
-			continue
-		}
-		common = append(common, i)
-		commonNames = append(commonNames, r.Name)
-		if ruleKey(a.Rules[i]) != ruleKey(r) {
+	for j, r := range rb {
+		if modified[j] {
 			c.Modified = append(c.Modified, r.Name)
+		} else if !usedB[j] {
+			c.Added = append(c.Added, r.Name)
 		}
 	}
-	for _, r := range a.Rules {
-		if r != nil && !inB[r.Name] {
+	for i, r := range ra {
+		if !usedA[i] {
 			c.Removed = append(c.Removed, r.Name)
-			inB[r.Name] = true // report duplicates once
-		}
-	}
-	// Moved: common rules outside a longest increasing subsequence of
-	// their old positions (the fewest rules whose move explains the order).
-	keep := lis(common)
-	for k, name := range commonNames {
-		if !keep[k] {
-			c.Moved = append(c.Moved, name)
 		}
 	}
 	return c
 }
 
-// lis marks the members of one longest strictly increasing subsequence.
-func lis(xs []int) []bool {
-	n := len(xs)
-	keep := make([]bool, n)
-	if n == 0 {
-		return keep
-	}
-	tails := []int{} // indexes into xs
-	prev := make([]int, n)
-	for i, x := range xs {
-		j := sort.Search(len(tails), func(k int) bool { return xs[tails[k]] >= x })
-		if j > 0 {
-			prev[i] = tails[j-1]
-		} else {
-			prev[i] = -1
-		}
-		if j == len(tails) {
-			tails = append(tails, i)
-		} else {
-			tails[j] = i
+// gapsOf numbers the gaps of an alignment: the gap of position i is the
+// number of aligned positions before it.
+func gapsOf(n int, aligned func(int) bool) []int {
+	out := make([]int, n)
+	g := 0
+	for i := range out {
+		out[i] = g
+		if aligned(i) {
+			g++
 		}
 	}
-	for i := tails[len(tails)-1]; i >= 0; i = prev[i] {
-		keep[i] = true
+	return out
+}
+
+func nonNilRules(rs []*policy.Rule) []*policy.Rule {
+	out := make([]*policy.Rule, 0, len(rs))
+	for _, r := range rs {
+		if r != nil {
+			out = append(out, r)
+		}
 	}
-	return keep
+	return out
 }
 
 // FindFilter returns the filters named name (entry filters or not) in cfgs,

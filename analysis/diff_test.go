@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -216,7 +217,9 @@ func TestDiffCosmeticOnlyAndReorder(t *testing.T) {
 		t.Fatalf("reorder/split: %+v", rep.Summary)
 	}
 	cos := rep.Filters[0].Cosmetic
-	if strings.Join(cos.Added, ",") != "5,15" || strings.Join(cos.Removed, ",") != "20" || strings.Join(cos.Modified, ",") != "10" {
+	// 20 became 5 (same content), 10 was split into 10 and 15
+	if strings.Join(cos.Added, ",") != "15" || len(cos.Removed) != 0 || strings.Join(cos.Modified, ",") != "10" ||
+		len(cos.Renamed) != 1 || cos.Renamed[0] != (Rename{"20", "5"}) {
 		t.Errorf("cosmetic %+v", cos)
 	}
 
@@ -230,8 +233,43 @@ func TestDiffCosmeticOnlyAndReorder(t *testing.T) {
 	if ch.Old.Rule != "30" || ch.New.Rule != "25" || ch.Regions[0].Text != "tcp src 10.9.0.0/16 dst 192.0.2.2/32 dport 22" {
 		t.Errorf("change %+v", ch)
 	}
-	if m := rep.Filters[0].Cosmetic; strings.Join(m.Added, ",") != "25" || strings.Join(m.Removed, ",") != "40" {
+	// the same content in another order: one rule moved (either 30 below
+	// the ssh rule, or the ssh rule, renumbered 25, above 30)
+	m := rep.Filters[0].Cosmetic
+	if len(m.Added)+len(m.Removed)+len(m.Modified) != 0 || len(m.Moved) != 1 || len(m.Renamed) != 1 || m.Renamed[0] != (Rename{"40", "25"}) {
 		t.Errorf("cosmetic %+v", m)
+	}
+}
+
+// IOS resequencing renumbers every rule: the cosmetic report says renamed,
+// and only the rule whose action flipped is modified (and changes traffic).
+func TestDiffCosmeticResequenced(t *testing.T) {
+	var old, nw strings.Builder
+	old.WriteString("hostname r1\nip access-list extended EDGE\n")
+	nw.WriteString("hostname r1\nip access-list extended EDGE\n")
+	for i := 1; i <= 30; i++ {
+		action := "permit"
+		if i == 17 {
+			action = "deny"
+		}
+		fmt.Fprintf(&old, " %d permit tcp any host 192.0.2.%d eq 443\n", i*10, i)
+		fmt.Fprintf(&nw, " %d %s tcp any host 192.0.2.%d eq 443\n", i*10+5, action, i)
+	}
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "a", "r1.cfg"), old.String())
+	writeFile(t, filepath.Join(dir, "b", "r1.cfg"), nw.String())
+	a := loadSource(t, filepath.Join(dir, "a"), SourceOptions{})
+	b := loadSource(t, filepath.Join(dir, "b"), SourceOptions{})
+	rep := Diff(PairEstates(a, b), nil, DiffOptions{})
+	if rep.Summary.Changed != 1 || rep.Summary.NewlyBlocked != 1 || rep.Summary.NewlyPermitted != 0 {
+		t.Fatalf("summary %+v", rep.Summary)
+	}
+	cos := rep.Filters[0].Cosmetic
+	if strings.Join(cos.Modified, ",") != "175" || len(cos.Added)+len(cos.Removed)+len(cos.Moved) != 0 || len(cos.Renamed) != 29 {
+		t.Fatalf("cosmetic %+v", cos)
+	}
+	if cos.Renamed[0] != (Rename{"10", "15"}) {
+		t.Errorf("first rename %v", cos.Renamed[0])
 	}
 }
 

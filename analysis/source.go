@@ -92,6 +92,16 @@ func WorkTree(opt SourceOptions) (*Source, error) {
 	return s, nil
 }
 
+// IsFile reports whether s is a single config file (not a directory, an
+// inventory or a revision).
+func (s *Source) IsFile() bool {
+	if s.Kind != "path" || s.Inventory != "" {
+		return false
+	}
+	st, err := os.Stat(s.Dir)
+	return err == nil && st.Mode().IsRegular()
+}
+
 // ResolveSource interprets arg: an existing path is a path; otherwise a git
 // revision of the repository holding opt.Dir, materialized read-only into a
 // temporary directory (Close removes it).

@@ -52,7 +52,7 @@ func narrowForDiff(a, b *Filter) (na, nb *Filter, ok bool) {
 		}
 		return out
 	}
-	pairOf, ok := alignSeqs(intern(ra), intern(rb), diffNarrowMaxEdits)
+	pairOf, ok := AlignSeqs(intern(ra), intern(rb), diffNarrowMaxEdits)
 	if !ok {
 		return nil, nil, false
 	}
@@ -117,10 +117,10 @@ func decidingRules(f *Filter) ([]*Rule, bool) {
 	return out, true
 }
 
-// alignSeqs matches x and y by a shortest edit script (Myers' O(N·D)
+// AlignSeqs matches x and y by a shortest edit script (Myers' O(N·D)
 // algorithm): pairOf[i] is the index in y paired with x[i] (equal values,
 // increasing), or -1. ok is false when more than maxEdits edits are needed.
-func alignSeqs(x, y []int32, maxEdits int) (pairOf []int32, ok bool) {
+func AlignSeqs(x, y []int32, maxEdits int) (pairOf []int32, ok bool) {
 	pairOf = make([]int32, len(x))
 	for i := range pairOf {
 		pairOf[i] = -1

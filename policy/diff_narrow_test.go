@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// alignSeqs finds a longest common subsequence (checked against dynamic
+// AlignSeqs finds a longest common subsequence (checked against dynamic
 // programming) and a valid pairing.
 func TestAlignSeqsIsLCS(t *testing.T) {
 	rng := rand.New(rand.NewSource(13))
@@ -19,7 +19,7 @@ func TestAlignSeqsIsLCS(t *testing.T) {
 			return s
 		}
 		x, y := gen(), gen()
-		pairOf, ok := alignSeqs(x, y, 64)
+		pairOf, ok := AlignSeqs(x, y, 64)
 		if !ok {
 			t.Fatalf("case %d: gave up", c)
 		}
@@ -51,7 +51,7 @@ func TestAlignSeqsIsLCS(t *testing.T) {
 			t.Fatalf("case %d: %d pairs, LCS %d for %v / %v", c, got, dp[0][0], x, y)
 		}
 	}
-	if _, ok := alignSeqs([]int32{1, 2, 3, 4}, []int32{5, 6, 7, 8}, 3); ok {
+	if _, ok := AlignSeqs([]int32{1, 2, 3, 4}, []int32{5, 6, 7, 8}, 3); ok {
 		t.Fatal("8 edits fit a budget of 3")
 	}
 }

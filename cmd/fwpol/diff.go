@@ -43,7 +43,8 @@ inventory files, or git revisions of the current repository (materialized read-o
 into a temporary directory). With only OLD, it is a revision compared with the
 working tree. --path restricts revisions and the working tree to a subdirectory.
 
-Filters pair by device and name. --filter A --against B compares two different
+Filters pair by device and name (two single config files are taken as two
+versions of one device). --filter A --against B compares two different
 filters, even across devices and vendors (DEVICE:FILTER, or --device and
 --against-device, disambiguate).
 
@@ -150,6 +151,12 @@ func runDiff(opts *diffOptions, args []string) error {
 		}
 		pairs = []analysis.Pair{{Old: o, New: n}}
 	default:
+		if oldSrc.IsFile() && newSrc.IsFile() && len(oldCfgs) == 1 && len(newCfgs) == 1 {
+			// two files are two versions of one device, whatever their names
+			nc := *newCfgs[0]
+			nc.Device = oldCfgs[0].Device
+			newCfgs = []*policy.Config{&nc}
+		}
 		pairs = analysis.PairEstates(oldCfgs, newCfgs)
 		bindings = analysis.DiffBindings(oldCfgs, newCfgs)
 		if opts.filter != "" || opts.device != "" {
@@ -308,6 +315,11 @@ func printDiff(opts *diffOptions, rep *analysis.DiffReport) error {
 			add("removed", c.Removed)
 			add("moved", c.Moved)
 			add("modified", c.Modified)
+			renamed := make([]string, len(c.Renamed))
+			for i, r := range c.Renamed {
+				renamed[i] = r.String()
+			}
+			add("renamed", renamed)
 			prefix := "  "
 			if f.Status == "unchanged" {
 				prefix = "\n= " + name + ": no traffic change; "
