@@ -73,11 +73,12 @@ func (m *Manager) LintFilter(c *Config, f *Filter) []Finding {
 	b := newBuilder(m, c, f, true, bddTrue)
 	b.summary(f, 1) // fills b.steps: verdict diagram from each rule on
 	m.setClass(m.actionClass(f.Default))
-	l := &linter{m: m, b: b, f: f, taken: make(map[int]uint32)}
+	l := &linter{m: m, b: b, f: f, taken: make(map[int]uint32), remAt: make([]uint32, len(f.Rules))}
 	l.index()
 	var out []Finding
 	rem := m.universe(f.Family)
 	for i, r := range f.Rules {
+		l.remAt[i] = rem
 		if r == nil || r.Inactive || r.Action == Next || r.Action > Return || r.Match.NotInitial || r.Match.InIface != "" || r.Match.OutIface != "" {
 			continue
 		}
@@ -134,6 +135,9 @@ type linter struct {
 	b     *builder
 	f     *Filter
 	taken map[int]uint32
+	// remAt[j] is what no rule before j decides (set as the walk reaches
+	// j): rule j decides takenBy(j) ∧ remAt[j].
+	remAt []uint32
 	idx   [2]map[int]*idxLevel // per family: hull prefix length -> rules by prefix
 }
 
@@ -318,6 +322,22 @@ func (l *linter) deciders(i int, s uint32, earlier bool) ([]RuleRef, int) {
 	l.candidates(i, earlier, func(j int) bool {
 		if !MayOverlap(ri, &l.f.Rules[j].Match) {
 			return true // s is within rule i's match: j takes none of it
+		}
+		if earlier {
+			// the earlier rules that decide part of s are those whose
+			// decided region meets s, and once no packet of s is left
+			// undecided after rule j, none later: intersection tests,
+			// nothing built
+			if !m.intersects3(s, l.takenBy(j), l.remAt[j]) {
+				return true
+			}
+			r := l.f.Rules[j]
+			if len(refs) < maxRelated {
+				refs = append(refs, RuleRef{Filter: l.f.Name, Rule: r.Name, Line: r.Pos.Line, Action: r.Action})
+			} else {
+				more++
+			}
+			return m.intersects(s, l.remAt[j+1])
 		}
 		t := l.takenBy(j)
 		if !m.intersects(rest, t) {

@@ -62,6 +62,7 @@ const (
 	opLeafSet
 	opNeq
 	opDiffers
+	opIntersects3
 )
 
 // Manager owns the nodes of one analysis job. It is not safe for concurrent use.
@@ -372,6 +373,52 @@ func (m *Manager) intersects(a, b uint32) bool {
 		r = 1
 	}
 	m.cachePut(opIntersects, a, b, 0, r)
+	return res
+}
+
+// intersects3 reports a ∧ b ∧ c ≠ ∅ (boolean operands) without building it.
+func (m *Manager) intersects3(a, b, c uint32) bool {
+	switch {
+	case a == bddFalse || b == bddFalse || c == bddFalse:
+		return false
+	case a == bddTrue || a == b:
+		return m.intersects(b, c)
+	case b == bddTrue || b == c:
+		return m.intersects(a, c)
+	case c == bddTrue || a == c:
+		return m.intersects(a, b)
+	}
+	// order the operands: the cache key is the sorted triple
+	if a > b {
+		a, b = b, a
+	}
+	if b > c {
+		b, c = c, b
+	}
+	if a > b {
+		a, b = b, a
+	}
+	if r, ok := m.cacheGet(opIntersects3, a, b, c); ok {
+		return r == 1
+	}
+	na, nb, nc := m.nodes[a], m.nodes[b], m.nodes[c]
+	lv := min(na.level, nb.level, nc.level)
+	a0, a1, b0, b1, c0, c1 := a, a, b, b, c, c
+	if na.level == lv {
+		a0, a1 = na.lo, na.hi
+	}
+	if nb.level == lv {
+		b0, b1 = nb.lo, nb.hi
+	}
+	if nc.level == lv {
+		c0, c1 = nc.lo, nc.hi
+	}
+	res := m.intersects3(a0, b0, c0) || m.intersects3(a1, b1, c1)
+	r := uint32(0)
+	if res {
+		r = 1
+	}
+	m.cachePut(opIntersects3, a, b, c, r)
 	return res
 }
 
