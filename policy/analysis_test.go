@@ -281,6 +281,7 @@ func withoutRule(c *Config, e *Filter, i int) (*Config, *Filter) {
 func TestLintExact(t *testing.T) {
 	rng := rand.New(rand.NewSource(6))
 	kinds := map[FindingKind]int{}
+	exactRelated := 0
 	for i := 0; i < 600; i++ {
 		c, e := randConfig(rng, 8)
 		m := NewManager(1 << 12)
@@ -310,6 +311,24 @@ func TestLintExact(t *testing.T) {
 				shadowed := dm.RuleRegion(r).IsEmpty()
 				if shadowed != (found && f.Kind == FindingShadowed) {
 					t.Fatalf("case %d rule %s: shadowed=%v finding=%+v", i, r.Name, shadowed, f)
+				}
+				if shadowed && plainRules(e) {
+					// exactly the earlier rules that decide some of its
+					// packets, in order (16 named, the rest counted)
+					var want []string
+					for _, x := range e.Rules[:ri] {
+						if dm.RuleRegion(x).Intersects(ms) {
+							want = append(want, x.Name)
+						}
+					}
+					var got []string
+					for _, rel := range f.Related {
+						got = append(got, rel.Rule)
+					}
+					if len(got)+f.RelatedMore != len(want) || strings.Join(got, ",") != strings.Join(want[:len(got)], ",") {
+						t.Fatalf("case %d rule %s: related %v (+%d), want %v", i, r.Name, got, f.RelatedMore, want)
+					}
+					exactRelated++
 				}
 				if shadowed {
 					for _, rel := range f.Related {
@@ -345,8 +364,8 @@ func TestLintExact(t *testing.T) {
 			}
 		}
 	}
-	if kinds[FindingEmpty] == 0 || kinds[FindingShadowed] == 0 || kinds[FindingRedundant] == 0 {
-		t.Fatalf("generator too weak: %v", kinds)
+	if kinds[FindingEmpty] == 0 || kinds[FindingShadowed] == 0 || kinds[FindingRedundant] == 0 || exactRelated == 0 {
+		t.Fatalf("generator too weak: %v, %d related lists checked", kinds, exactRelated)
 	}
 	t.Log(kinds)
 }
@@ -438,4 +457,74 @@ func TestManagerResetMatchesFresh(t *testing.T) {
 			}
 		}
 	}
+}
+
+// plainRules reports whether f only permits, denies, rejects or logs (every
+// decision is a rule's own).
+func plainRules(f *Filter) bool {
+	for _, r := range f.Rules {
+		if r.Action > Next {
+			return false
+		}
+	}
+	return true
+}
+
+// The rules a shadowed finding names are exactly the earlier rules that
+// decide some of its packets, in order, over long plain filters (the
+// related list is computed from each rule's decided region).
+func TestLintShadowedRelatedExact(t *testing.T) {
+	rng := rand.New(rand.NewSource(15))
+	checked, capped := 0, 0
+	for i := 0; i < 150; i++ {
+		f := &Filter{Name: "acl", Entry: true, Default: Deny, Family: Family(rng.Intn(3))}
+		base := []Match{randMatch(rng), randMatch(rng), randMatch(rng)}
+		for k := 0; k < 10+rng.Intn(50); k++ {
+			mt := randMatch(rng)
+			if rng.Intn(3) > 0 {
+				// narrow one of a few broad matches: shadowed rules galore
+				mt = base[rng.Intn(len(base))]
+				if rng.Intn(2) == 0 {
+					mt.DstPorts = randRanges(rng, testPorts, MaxPort)
+				}
+			}
+			f.Rules = append(f.Rules, &Rule{Name: fmt.Sprint(k), Pos: Pos{Line: k + 1}, Match: mt, Action: []Action{Deny, Permit, Reject, Next}[rng.Intn(4)]})
+		}
+		m := NewManager(1 << 14)
+		dm := m.Decisions(nil, f)
+		for _, fd := range m.LintFilter(nil, f) {
+			if fd.Kind != FindingShadowed {
+				continue
+			}
+			var r *Rule
+			ri := 0
+			for k, x := range f.Rules {
+				if x.Name == fd.Rule {
+					r, ri = x, k
+				}
+			}
+			ms := m.MatchSet(&r.Match, f.Family)
+			var want []string
+			for _, x := range f.Rules[:ri] {
+				if dm.RuleRegion(x).Intersects(ms) {
+					want = append(want, x.Name)
+				}
+			}
+			var got []string
+			for _, rel := range fd.Related {
+				got = append(got, rel.Rule)
+			}
+			if len(got)+fd.RelatedMore != len(want) || strings.Join(got, ",") != strings.Join(want[:len(got)], ",") {
+				t.Fatalf("case %d rule %s: related %v (+%d), want %v", i, r.Name, got, fd.RelatedMore, want)
+			}
+			checked++
+			if fd.RelatedMore > 0 {
+				capped++
+			}
+		}
+	}
+	if checked < 200 {
+		t.Fatalf("generator too weak: %d shadowed rules checked", checked)
+	}
+	t.Logf("%d shadowed rules checked, %d with more than %d related", checked, capped, maxRelated)
 }
