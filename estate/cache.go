@@ -135,30 +135,41 @@ func packPath(dir string, jobs []job) string {
 }
 
 // readPack maps a pack, returning an empty one when it is missing or its
-// index section is damaged. Packs are only ever replaced by rename, never
-// rewritten in place, so the mapping stays valid.
+// index section is damaged. fwpol only replaces packs by rename, never
+// rewrites them in place, so the mapping stays valid; reads of it are
+// guarded against another program truncating it (mapguard.go).
 func readPack(path string) *pack {
 	p := &pack{path: path, entries: map[string]cacheEntry{}}
 	data, unmap, err := mapFile(path)
 	if err != nil {
 		return p
 	}
-	empty := func() *pack { unmap(); return p }
-	if len(data) < packHeader || string(data[:len(cacheMagic)]) != cacheMagic {
+	empty := func() *pack { unmap(); p.entries = map[string]cacheEntry{}; return p }
+	var ok bool
+	if guardMapped(func() { ok = p.index(data) }) || !ok {
 		return empty()
+	}
+	p.unmap, p.size = unmap, len(data)
+	return p
+}
+
+// index reads the pack's table of entries (ok false: not a usable pack).
+func (p *pack) index(data []byte) (ok bool) {
+	if len(data) < packHeader || string(data[:len(cacheMagic)]) != cacheMagic {
+		return false
 	}
 	sum := binary.LittleEndian.Uint32(data[len(cacheMagic):])
 	an := binary.LittleEndian.Uint64(data[len(cacheMagic)+4:])
 	if an > uint64(len(data)-packHeader) {
-		return empty()
+		return false
 	}
 	body, blobs := data[packHeader:packHeader+int(an)], data[packHeader+int(an):]
 	if crc32.Checksum(body, crcTable) != sum {
-		return empty()
+		return false
 	}
 	d := &decoder{wire.Decoder{B: body}}
 	if d.Uvarint() != cacheVersion {
-		return empty()
+		return false
 	}
 	n := d.Count()
 	p.entries = make(map[string]cacheEntry, n)
@@ -189,16 +200,23 @@ func readPack(path string) *pack {
 	}
 	if d.Err != nil || len(d.B) != 0 || len(blobs) != 0 {
 		p.entries = map[string]cacheEntry{}
-		return empty()
+		return false
 	}
-	p.unmap, p.size = unmap, len(data)
-	return p
+	return true
 }
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
-// write installs the pack atomically.
-func (p *pack) write() error {
+// write installs the pack atomically. Entries kept from the old pack are
+// copied from its mapping: a fault there abandons the write.
+func (p *pack) write() (err error) {
+	if guardMapped(func() { err = p.writeUnguarded() }) {
+		return errors.New("parse cache: the old pack was truncated while in use")
+	}
+	return err
+}
+
+func (p *pack) writeUnguarded() error {
 	if err := os.MkdirAll(filepath.Dir(p.path), 0o755); err != nil {
 		return err
 	}

@@ -409,17 +409,29 @@ func cachedParse(j job, st statResult, forced *vendors.Vendor, ent cacheEntry, t
 			if ent.skipped {
 				return nil, true, ent, true, nil
 			}
-			if touching != nil && !touching(ent.footprintInto(scratch)) {
-				return nil, false, ent, true, nil
-			}
-			if near.IsValid() && len(ent.idx) > 0 {
-				if cfg, ok, err := decodeAddrIndex(ent.idx, j.path, near); ok && err == nil {
-					return cfg, false, ent, true, nil
+			var decoded, keep bool
+			faulted := guardMapped(func() {
+				if touching != nil && !touching(ent.footprintInto(scratch)) {
+					decoded, keep = true, false
+					return
 				}
-			}
-			if cfg, err := ent.config(j.path); err == nil {
+				if near.IsValid() && len(ent.idx) > 0 {
+					if c, ok, err := decodeAddrIndex(ent.idx, j.path, near); ok && err == nil {
+						cfg, decoded, keep = c, true, true
+						return
+					}
+				}
+				if c, err := ent.config(j.path); err == nil {
+					cfg, decoded, keep = c, true, true
+				}
+			})
+			if decoded && !faulted {
+				if !keep {
+					return nil, false, ent, true, nil
+				}
 				return cfg, false, ent, true, nil
 			}
+			cfg = nil
 		}
 	}
 	cfg, skipped, err = parseFile(j, forced)
