@@ -217,3 +217,39 @@ type Reference struct {
 func (f *Filter) Clone() *Filter {
 	return &Filter{Name: f.Name, Kind: f.Kind, Family: f.Family, Entry: f.Entry, Rules: f.Rules, Default: f.Default, Pos: f.Pos, Meta: f.Meta}
 }
+
+// RuleSlab hands out rules from chunks: one allocation for many rules
+// (a Rule is about 500 bytes). Chunks double from a small first size, or
+// from Expect's estimate, so a 20-line host file does not carry the chunk
+// sized for a 100,000-rule ruleset.
+type RuleSlab struct {
+	free []Rule
+	next int
+}
+
+const (
+	ruleSlabFirst = 16
+	ruleSlabMax   = 256
+)
+
+// Expect sizes the first chunk for about n rules.
+func (s *RuleSlab) Expect(n int) {
+	if s.free == nil && n > 0 {
+		s.next = min(n, 4096)
+	}
+}
+
+// New returns a zero rule.
+func (s *RuleSlab) New() *Rule {
+	if len(s.free) == 0 {
+		n := s.next
+		if n == 0 {
+			n = ruleSlabFirst
+		}
+		s.free = make([]Rule, n)
+		s.next = min(max(2*n, ruleSlabFirst), ruleSlabMax)
+	}
+	r := &s.free[0]
+	s.free = s.free[1:]
+	return r
+}

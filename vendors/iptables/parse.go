@@ -52,21 +52,13 @@ type state struct {
 	// repeat the same hosts and networks many times.
 	addrCache map[string]*policy.AddrSet
 	// sets resolves ipset names; nil while parsing a single file.
-	sets func(name string) *policy.Object
-	spec *spec
-	alts []policy.Match
-	// rules are allocated in chunks: fewer, larger allocations
-	ruleChunk []policy.Rule
+	sets  func(name string) *policy.Object
+	spec  *spec
+	alts  []policy.Match
+	rules policy.RuleSlab
 }
 
-func (s *state) newRule() *policy.Rule {
-	if len(s.ruleChunk) == 0 {
-		s.ruleChunk = make([]policy.Rule, 256)
-	}
-	r := &s.ruleChunk[0]
-	s.ruleChunk = s.ruleChunk[1:]
-	return r
-}
+func (s *state) newRule() *policy.Rule { return s.rules.New() }
 
 func (s *state) errf(line, col int, format string, args ...any) error {
 	return parser.Errorf(policy.Pos{File: s.file, Line: line, Col: col}, format, args...)
@@ -81,6 +73,8 @@ func parse(file string, data []byte) (*policy.Config, error) {
 		cfg:       &policy.Config{File: file, Vendor: "iptables", Format: "iptables-save"},
 		addrCache: make(map[string]*policy.AddrSet),
 	}
+	// one rule per appended line, most of the time
+	s.rules.Expect(bytes.Count(data, []byte("\n-A ")) + bytes.Count(data, []byte("\n-I ")) + 1)
 	var err error
 	parser.Lines(data, func(l parser.Line) bool {
 		err = s.line(l)

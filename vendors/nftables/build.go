@@ -23,7 +23,7 @@ type builder struct {
 	edges    map[*chain][]edge
 	vals     [kNfproto + 1]map[string]*setValue
 	expanded int
-	slab     []policy.Rule
+	slab     policy.RuleSlab
 	rp       ruleParser
 }
 
@@ -300,15 +300,7 @@ func (b *builder) rule(c *chain, raw rawRule, index int) ([]*policy.Rule, error)
 	return out, nil
 }
 
-// newRule hands out rules from slabs: one allocation per 256 rules.
-func (b *builder) newRule() *policy.Rule {
-	if len(b.slab) == 0 {
-		b.slab = make([]policy.Rule, 256)
-	}
-	r := &b.slab[0]
-	b.slab = b.slab[1:]
-	return r
-}
+func (b *builder) newRule() *policy.Rule { return b.slab.New() }
 
 // match converts an accumulated condition into a policy.Match.
 func (b *builder) match(cd *cond, c *chain) policy.Match {
