@@ -519,8 +519,10 @@ func (s PacketSet) SubsetOf(o PacketSet) bool   { return s.m.subset(s.n, o.n) }
 // Manager returns the manager the set belongs to.
 func (s PacketSet) Manager() *Manager { return s.m }
 
-// Sample returns a flow in the set (the lowest value of each field, in
-// variable order), and false when the set is empty.
+// Sample returns a flow in the set, and false when the set is empty. It
+// reads like traffic: each field takes a preferred value where the set
+// allows it (IPv4, TCP, source port 49152, the first address after a
+// range's start), and otherwise the lowest value the set allows.
 func (s PacketSet) Sample() (Flow, bool) {
 	if s.n == bddFalse || s.m == nil {
 		return Flow{}, false
@@ -528,18 +530,26 @@ func (s PacketSet) Sample() (Flow, bool) {
 	m := s.m
 	var p point
 	n := s.n
-	for !m.isTerminal(n) {
-		nd := m.nodes[n]
-		b := nd.lo == bddFalse
-		if b {
-			n = nd.hi
-		} else {
-			n = nd.lo
+	for lv := int32(0); lv < numLevels; lv++ {
+		want := samplePref(lv, p.v6)
+		bit := want
+		if nd := m.nodes[n]; nd.level == lv {
+			next := nd.lo
+			if want {
+				next = nd.hi
+			}
+			if next == bddFalse {
+				bit = !want
+				next = nd.hi
+				if want {
+					next = nd.lo
+				}
+			}
+			n = next
 		}
-		if !b {
+		if !bit {
 			continue
 		}
-		lv := nd.level
 		switch {
 		case lv == lvFam:
 			p.v6 = true
@@ -560,6 +570,33 @@ func (s PacketSet) Sample() (Flow, bool) {
 		}
 	}
 	return p.flow(), true
+}
+
+const (
+	sampleProto = ProtoTCP
+	sampleSport = 49152 // the first ephemeral port
+)
+
+// samplePref is the bit Sample prefers at level lv (in an IPv6 flow when v6).
+func samplePref(lv int32, v6 bool) bool {
+	switch {
+	case lv == lvFam:
+		return false
+	case lv < lvDst:
+		return sampleProto&(1<<(7-(lv-lvProto))) != 0
+	case lv < lvDport:
+		// addresses: lowest, then the last bit set (10.0.0.0/24 gives
+		// 10.0.0.1; IPv4 uses the first 32 levels of each field)
+		off := lv - lvDst
+		if lv >= lvSrc {
+			off = lv - lvSrc
+		}
+		return int(off) == famWidth(v6)-1
+	case lv < lvSport:
+		return false
+	default:
+		return sampleSport&(1<<(15-(lv-lvSport))) != 0
+	}
 }
 
 func (p *point) flow() Flow {

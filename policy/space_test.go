@@ -4,6 +4,8 @@ import (
 	"math/rand"
 	"net/netip"
 	"testing"
+
+	"go4.org/netipx"
 )
 
 // A small field space where random rules overlap a lot: addresses around
@@ -324,4 +326,36 @@ func FuzzMatchSet(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Samples read like traffic where the set allows: IPv4, TCP, an ephemeral
+// source port, not a network address; otherwise the lowest allowed value.
+func TestSamplePrefersReadableValues(t *testing.T) {
+	m := NewManager(1 << 12)
+	pfx := func(s string) *AddrSet {
+		pr := netip.MustParsePrefix(s)
+		return NewAddrSetFromRanges([]netipx.IPRange{netipx.RangeOfPrefix(pr)}, nil)
+	}
+	a := netip.MustParseAddr
+	tcp, udp := Single(ProtoTCP), Single(ProtoUDP)
+	low := NewRanges(Range{Lo: 1000, Hi: 2000})
+	cases := []struct {
+		m    Match
+		fam  Family
+		want Flow
+	}{
+		{Match{Src: AddrMatch{Set: pfx("10.0.0.0/24")}, Dst: AddrMatch{Set: pfx("192.0.2.7/32")}, Protocols: &tcp, DstPorts: &low}, FamilyAny,
+			Flow{Proto: ProtoTCP, Src: a("10.0.0.1"), Dst: a("192.0.2.7"), SrcPort: 49152, DstPort: 1000}},
+		{Match{Src: AnyAddr(), Dst: AnyAddr()}, FamilyAny,
+			Flow{Proto: ProtoTCP, Src: a("0.0.0.1"), Dst: a("0.0.0.1"), SrcPort: 49152}},
+		{Match{Src: AnyAddr(), Dst: AnyAddr(), Protocols: &udp, SrcPorts: &low}, FamilyIPv6,
+			Flow{Proto: ProtoUDP, Src: a("::1"), Dst: a("::1"), SrcPort: 1000}},
+	}
+	for _, c := range cases {
+		s := m.MatchSet(&c.m, c.fam)
+		f, ok := s.Sample()
+		if !ok || !s.Contains(&f) || f != c.want {
+			t.Errorf("sample of %+v: %+v (in set %v), want %+v", c.m, f, s.Contains(&f), c.want)
+		}
+	}
 }

@@ -42,7 +42,7 @@ func TestDiffCLIPybatfish(t *testing.T) {
 	}
 	for _, f := range rep.Filters {
 		if f.Status == "changed" {
-			if f.Device != "rtr-with-acl" || f.Filter != "acl_in" || len(f.Changes) != 2 || f.Changes[0].Sample.Text != "tcp 10.10.10.0:0 -> 18.18.18.0:80" {
+			if f.Device != "rtr-with-acl" || f.Filter != "acl_in" || len(f.Changes) != 2 || f.Changes[0].Sample.Text != "tcp 10.10.10.1:49152 -> 18.18.18.1:80" {
 				t.Fatalf("changed filter %+v", f)
 			}
 		}
