@@ -29,7 +29,8 @@ type Region struct {
 	DstPorts Ranges `json:"dst_ports,omitempty"`
 	// ICMP lists type/code ranges for ICMP/ICMPv6 regions; nil for any.
 	ICMP []ICMPRange `json:"icmp,omitempty"`
-	// Sample is a flow inside the region (lowest value of every field).
+	// Sample is a flow inside the region (the values PacketSet.Sample
+	// prefers where the region allows them, else the lowest).
 	Sample Flow `json:"sample"`
 }
 
@@ -278,6 +279,13 @@ func addrField(ivs []ival, patterns []cube, v6 bool) (vals []string, except bool
 			low = v
 		}
 	}
+	if len(patterns) == 0 && len(ivs) > 0 && ivs[0].lo.less(ivs[0].hi) {
+		// the sample: not a network address (as PacketSet.Sample)
+		low = u128{ivs[0].lo.hi, ivs[0].lo.lo + 1}
+		if low.lo == 0 {
+			low.hi++
+		}
+	}
 	if isFull(ivs, patterns, w) {
 		return nil, false, low
 	}
@@ -362,6 +370,9 @@ func splitByPortUse(base Region, protos Ranges, dport, sport []ival) []Region {
 		}
 		if len(ps) > 0 {
 			r.Sample.Proto = uint8(ps[0].Lo)
+			if ps.Contains(sampleProto) {
+				r.Sample.Proto = sampleProto
+			}
 		}
 	}
 	if dfull && sfull {
@@ -412,6 +423,11 @@ func splitByPortUse(base Region, protos Ranges, dport, sport []ival) []Region {
 			}
 			if cls == 0 {
 				r.Sample.DstPort, r.Sample.SrcPort = lowPort(dport), lowPort(sport)
+				for _, iv := range sport {
+					if iv.lo.lo <= sampleSport && sampleSport <= iv.hi.lo {
+						r.Sample.SrcPort = sampleSport
+					}
+				}
 			}
 		}
 		out = append(out, r)
