@@ -469,22 +469,8 @@ const cosmeticMaxEdits = 4096
 // Cosmetic).
 func cosmetic(a, b *policy.Filter) *Cosmetic {
 	ra, rb := nonNilRules(a.Rules), nonNilRules(b.Rules)
-	ids := map[string]int32{}
-	var key []byte
-	intern := func(rs []*policy.Rule) []int32 {
-		out := make([]int32, len(rs))
-		for i, r := range rs {
-			key = policy.AppendRuleKey(key[:0], r, true)
-			id, ok := ids[string(key)]
-			if !ok {
-				id = int32(len(ids))
-				ids[string(key)] = id
-			}
-			out[i] = id
-		}
-		return out
-	}
-	ka, kb := intern(ra), intern(rb)
+	ids := policy.RuleKeyIDs(true, ra, rb)
+	ka, kb := ids[0], ids[1]
 	pairOf, ok := policy.AlignSeqs(ka, kb, cosmeticMaxEdits)
 	if !ok {
 		pairOf = make([]int32, len(ra))

@@ -313,19 +313,7 @@ func TestLintExact(t *testing.T) {
 					t.Fatalf("case %d rule %s: shadowed=%v finding=%+v", i, r.Name, shadowed, f)
 				}
 				if shadowed && plainRules(e) {
-					// exactly the earlier rules that decide some of its
-					// packets, in order (16 named, the rest counted)
-					var want []string
-					for _, x := range e.Rules[:ri] {
-						if dm.RuleRegion(x).Intersects(ms) {
-							want = append(want, x.Name)
-						}
-					}
-					var got []string
-					for _, rel := range f.Related {
-						got = append(got, rel.Rule)
-					}
-					if len(got)+f.RelatedMore != len(want) || strings.Join(got, ",") != strings.Join(want[:len(got)], ",") {
+					if got, want, ok := relatedExact(dm, ms, e.Rules[:ri], f); !ok {
 						t.Fatalf("case %d rule %s: related %v (+%d), want %v", i, r.Name, got, f.RelatedMore, want)
 					}
 					exactRelated++
@@ -503,18 +491,8 @@ func TestLintShadowedRelatedExact(t *testing.T) {
 					r, ri = x, k
 				}
 			}
-			ms := m.MatchSet(&r.Match, f.Family)
-			var want []string
-			for _, x := range f.Rules[:ri] {
-				if dm.RuleRegion(x).Intersects(ms) {
-					want = append(want, x.Name)
-				}
-			}
-			var got []string
-			for _, rel := range fd.Related {
-				got = append(got, rel.Rule)
-			}
-			if len(got)+fd.RelatedMore != len(want) || strings.Join(got, ",") != strings.Join(want[:len(got)], ",") {
+			got, want, ok := relatedExact(dm, m.MatchSet(&r.Match, f.Family), f.Rules[:ri], fd)
+			if !ok {
 				t.Fatalf("case %d rule %s: related %v (+%d), want %v", i, r.Name, got, fd.RelatedMore, want)
 			}
 			checked++
@@ -527,4 +505,20 @@ func TestLintShadowedRelatedExact(t *testing.T) {
 		t.Fatalf("generator too weak: %d shadowed rules checked", checked)
 	}
 	t.Logf("%d shadowed rules checked, %d with more than %d related", checked, capped, maxRelated)
+}
+
+// relatedExact checks a shadowed finding's related rules: exactly the
+// earlier rules that decide some of its packets ms, in order (the first
+// maxRelated named, the rest counted).
+func relatedExact(dm *DecisionMap, ms PacketSet, earlier []*Rule, fd Finding) (got, want []string, ok bool) {
+	for _, x := range earlier {
+		if dm.RuleRegion(x).Intersects(ms) {
+			want = append(want, x.Name)
+		}
+	}
+	for _, rel := range fd.Related {
+		got = append(got, rel.Rule)
+	}
+	ok = len(got)+fd.RelatedMore == len(want) && strings.Join(got, ",") == strings.Join(want[:min(len(got), len(want))], ",")
+	return got, want, ok
 }

@@ -37,22 +37,8 @@ func narrowForDiff(a, b *Filter) (na, nb *Filter, ok bool) {
 	if !okA || !okB {
 		return nil, nil, false
 	}
-	ids := map[string]int32{}
-	var key []byte
-	intern := func(rs []*Rule) []int32 {
-		out := make([]int32, len(rs))
-		for i, r := range rs {
-			key = AppendMatchKey(append(key[:0], byte(r.Action)), &r.Match, false)
-			id, seen := ids[string(key)]
-			if !seen {
-				id = int32(len(ids))
-				ids[string(key)] = id
-			}
-			out[i] = id
-		}
-		return out
-	}
-	pairOf, ok := AlignSeqs(intern(ra), intern(rb), diffNarrowMaxEdits)
+	ids := RuleKeyIDs(false, ra, rb)
+	pairOf, ok := AlignSeqs(ids[0], ids[1], diffNarrowMaxEdits)
 	if !ok {
 		return nil, nil, false
 	}

@@ -101,3 +101,25 @@ func flags(bs ...bool) byte {
 	}
 	return f
 }
+
+// RuleKeyIDs numbers rules by content (AppendRuleKey): rules of any of the
+// lists get the same number exactly when their keys are equal, so lists
+// can be aligned by content (AlignSeqs).
+func RuleKeyIDs(names bool, lists ...[]*Rule) [][]int32 {
+	ids := map[string]int32{}
+	var key []byte
+	out := make([][]int32, len(lists))
+	for k, rs := range lists {
+		out[k] = make([]int32, len(rs))
+		for i, r := range rs {
+			key = AppendRuleKey(key[:0], r, names)
+			id, ok := ids[string(key)]
+			if !ok {
+				id = int32(len(ids))
+				ids[string(key)] = id
+			}
+			out[k][i] = id
+		}
+	}
+	return out
+}
