@@ -613,7 +613,10 @@ func (p *nparser) include(t tok) error {
 	return nil
 }
 
-func (p *nparser) tableBody(tb *table, open tok) error {
+// block reads the statements of a { } block whose '{' was open, calling
+// item with the first token of each until the closing '}'; what names the
+// block in errors ("table filter").
+func (p *nparser) block(open tok, what string, words bool, item func(t tok) error) error {
 	for {
 		t, err := p.next()
 		if err != nil {
@@ -621,15 +624,23 @@ func (p *nparser) tableBody(tb *table, open tok) error {
 		}
 		switch t.kind {
 		case tEOF:
-			return parser.Errorf(open.pos(), "unbalanced '{': table %s never closed", tb.name)
+			return parser.Errorf(open.pos(), "unbalanced '{': %s never closed", what)
 		case tNL, tSemi, tHandle:
 			continue
 		case tRBrace:
 			return nil
-		case tWord:
-		default:
-			return parser.Errorf(t.pos(), "unexpected %s in table %s", t.describe(), tb.name)
 		}
+		if words && t.kind != tWord {
+			return parser.Errorf(t.pos(), "unexpected %s in %s", t.describe(), what)
+		}
+		if err := item(t); err != nil {
+			return err
+		}
+	}
+}
+
+func (p *nparser) tableBody(tb *table, open tok) error {
+	return p.block(open, "table "+tb.name, true, func(t tok) error {
 		switch t.text {
 		case "chain":
 			name, err := p.word("chain name")
@@ -682,30 +693,19 @@ func (p *nparser) tableBody(tb *table, open tok) error {
 		default:
 			return parser.Errorf(t.pos(), "unknown table statement %q", t.text)
 		}
-	}
+		return nil
+	})
 }
 
 func (p *nparser) chainBody(ch *chain, open tok) error {
-	for {
-		t, err := p.next()
-		if err != nil {
-			return err
-		}
-		switch t.kind {
-		case tEOF:
-			return parser.Errorf(open.pos(), "unbalanced '{': chain %s never closed", ch.name)
-		case tNL, tSemi, tHandle:
-			continue
-		case tRBrace:
-			return nil
-		}
+	return p.block(open, "chain "+ch.name, false, func(t tok) error {
 		if t.kind == tWord {
 			switch t.text {
 			case "type":
 				if err := p.chainType(ch, t); err != nil {
 					return err
 				}
-				continue
+				return nil
 			case "policy":
 				v, err := p.word("chain policy")
 				if err != nil {
@@ -718,17 +718,17 @@ func (p *nparser) chainBody(ch *chain, open tok) error {
 					return parser.Errorf(t.pos(), "policy on non-base chain %s", ch.name)
 				}
 				ch.policy = v.text
-				continue
+				return nil
 			case "comment", "devices", "flags":
 				if _, err := p.stmt(); err != nil {
 					return err
 				}
-				continue
+				return nil
 			case "define", "redefine":
 				if err := p.define(); err != nil {
 					return err
 				}
-				continue
+				return nil
 			}
 		}
 		p.back(t)
@@ -741,7 +741,8 @@ func (p *nparser) chainBody(ch *chain, open tok) error {
 			return parser.Errorf(n.pos(), "unexpected %s", n.describe())
 		}
 		ch.rules = append(ch.rules, rawRule{toks: toks})
-	}
+		return nil
+	})
 }
 
 // chainType parses "type filter hook input [device eth0] priority filter + 10".
@@ -888,22 +889,7 @@ func prioKeyword(k, family string) (int, bool) {
 }
 
 func (p *nparser) setBody(s *nset, open tok) error {
-	for {
-		t, err := p.next()
-		if err != nil {
-			return err
-		}
-		switch t.kind {
-		case tEOF:
-			return parser.Errorf(open.pos(), "unbalanced '{': set %s never closed", s.name)
-		case tNL, tSemi, tHandle:
-			continue
-		case tRBrace:
-			return nil
-		case tWord:
-		default:
-			return parser.Errorf(t.pos(), "unexpected %s in set %s", t.describe(), s.name)
-		}
+	return p.block(open, "set "+s.name, true, func(t tok) error {
 		switch t.text {
 		case "type", "typeof":
 			toks, err := p.stmt()
@@ -949,7 +935,8 @@ func (p *nparser) setBody(s *nset, open tok) error {
 		default:
 			return parser.Errorf(t.pos(), "unknown set statement %q", t.text)
 		}
-	}
+		return nil
+	})
 }
 
 // elements reads "{ e, e, ... }" (after the '{'), keeping raw tokens with
