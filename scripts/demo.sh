@@ -24,6 +24,11 @@ run "$FWPOL" search flow 'tcp 10.1.255.7 -> 10.1.16.5:22' --inventory "$DEMO" --
 run "$FWPOL" search address 10.1.255.0/24 --inventory "$DEMO" --site dc1 --role edge,core,firewall
 # The team's standing intents (out/demo/intents.yaml), checked exactly; violations exit 1.
 run "$FWPOL" verify --inventory "$DEMO" || true
+# A proposed change to a core ACL: its first tcp deny becomes a permit. What traffic
+# does it really open? (exit 1: traffic changes)
+mkdir -p "$DEMO/change"
+sed '0,/ deny tcp /s// permit tcp /' "$DEMO/configs/dc1/dc1-core1.cfg" > "$DEMO/change/dc1-core1.cfg"
+run "$FWPOL" diff "$DEMO/configs/dc1/dc1-core1.cfg" "$DEMO/change/dc1-core1.cfg" || true
 # Dead rules on one site's firewall.
 run "$FWPOL" lint --inventory "$DEMO" --device dc1-fw1 --severity note || true
 # A responder blocks a scanner: impact first, nothing written with --dry-run.

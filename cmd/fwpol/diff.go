@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -278,8 +279,8 @@ func printDiff(opts *diffOptions, rep *analysis.DiffReport) error {
 			fmt.Fprintf(w, "\n- %s: filter removed (%s)\n", name, f.OldFile)
 		case "changed":
 			s := f.Summary
-			fmt.Fprintf(w, "\n~ %s: %d changes, %d regions (%d newly permitted, %d newly blocked, %d other)\n",
-				name, s.Changes, s.Regions, s.NewlyPermitted, s.NewlyBlocked, s.Other)
+			fmt.Fprintf(w, "\n~ %s: %s, %s (%d newly permitted, %d newly blocked, %d other)\n",
+				name, count(s.Changes, "change"), count(s.Regions, "region"), s.NewlyPermitted, s.NewlyBlocked, s.Other)
 			for _, c := range f.Changes {
 				oldF, newF := "", ""
 				if c.Old.Filter != f.Filter && c.Old.Filter != "" {
@@ -338,9 +339,17 @@ func printDiff(opts *diffOptions, rep *analysis.DiffReport) error {
 		}
 	}
 	s := rep.Summary
-	fmt.Fprintf(w, "\n%d filters: %d changed (%d regions: %d newly permitted, %d newly blocked, %d other), %d added, %d removed, %d unchanged; %d binding changes; %d with rule edits\n",
-		s.Filters, s.Changed, s.Regions, s.NewlyPermitted, s.NewlyBlocked, s.Other, s.Added, s.Removed, s.Unchanged, s.BindingChanges, s.Cosmetic)
+	fmt.Fprintf(w, "\n%s: %d changed (%s: %d newly permitted, %d newly blocked, %d other), %d added, %d removed, %d unchanged; %s; %d with rule edits\n",
+		count(s.Filters, "filter"), s.Changed, count(s.Regions, "region"), s.NewlyPermitted, s.NewlyBlocked, s.Other, s.Added, s.Removed, s.Unchanged, count(s.BindingChanges, "binding change"), s.Cosmetic)
 	return nil
+}
+
+// count writes "1 region", "2 regions".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 func nameList(names []string) string {

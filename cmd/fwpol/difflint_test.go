@@ -122,7 +122,7 @@ func TestDiffCLIGit(t *testing.T) {
 	t.Chdir(repo)
 
 	out, errOut, code := fwpol(t, "diff", "HEAD~1", "HEAD", "--path", "net")
-	if code != 1 || !strings.Contains(out, "edge INPUT: 1 changes") || !strings.Contains(out, "net/edge.rules") && !strings.Contains(out, "deny → permit") {
+	if code != 1 || !strings.Contains(out, "edge INPUT: 1 change, 1 region") || !strings.Contains(out, "net/edge.rules") && !strings.Contains(out, "deny → permit") {
 		t.Fatalf("HEAD~1 HEAD: exit %d %s\n%s", code, errOut, out)
 	}
 	if !strings.Contains(out, "tcp src any except 10.0.0.0/8 dst any dport 22") {
