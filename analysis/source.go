@@ -42,7 +42,8 @@ type Source struct {
 	// directory (git sources with --path and an inventory at the root).
 	Under string
 
-	tmp string
+	tmp  string
+	root string // the repository (Revision sources)
 }
 
 // Label names the source for output: the path, or "REV (commit)".
@@ -151,6 +152,70 @@ func ResolveSource(arg string, opt SourceOptions) (*Source, error) {
 		return nil, fmt.Errorf("%s has no %s", arg, opt.Sub)
 	}
 	return s, nil
+}
+
+// Revision materializes the whole repository holding opt.Dir at git
+// revision rev (read-only, in a temporary tree; Close removes it), for
+// loading the same paths as in the working tree with InTree.
+func Revision(rev string, opt SourceOptions) (*Source, error) {
+	commit, err := gitOut(opt.Dir, "rev-parse", "--verify", "--quiet", rev+"^{commit}")
+	if err != nil || commit == "" {
+		return nil, fmt.Errorf("%q: not a git revision of this repository: %w", rev, ErrNotASource)
+	}
+	root, err := gitOut(opt.Dir, "rev-parse", "--show-toplevel")
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp("", "fwpol-rev-")
+	if err != nil {
+		return nil, err
+	}
+	s := &Source{Arg: rev, Kind: "git", Rev: commit, Dir: tmp, tmp: tmp, root: root}
+	if err := archive(root, commit, "", tmp); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// InTree maps a path of the working tree to the same path in a Revision's
+// tree; ok is false when it lies outside the repository or does not exist
+// at that revision.
+func (s *Source) InTree(p string) (string, bool) {
+	if s.root == "" {
+		return "", false
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", false
+	}
+	if r, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = r
+	}
+	root := s.root
+	if r, err := filepath.EvalSymlinks(root); err == nil {
+		root = r
+	}
+	rel, err := filepath.Rel(root, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", false
+	}
+	out := filepath.Join(s.tmp, rel)
+	if _, err := os.Stat(out); err != nil {
+		return "", false
+	}
+	return out, true
+}
+
+// Relabel names positions of configs loaded from a git source's tree as
+// repository paths.
+func (s *Source) Relabel(cfgs []*policy.Config) {
+	if s.tmp == "" {
+		return
+	}
+	for _, c := range cfgs {
+		relabel(c, s.tmp)
+	}
 }
 
 // layout picks what to load in a tree: the subdirectory, and the inventory

@@ -238,3 +238,62 @@ func TestDiffCLITwoFilesGeneratedACL(t *testing.T) {
 		}
 	}
 }
+
+// lint --new-since REV reports only what the change introduced: a finding
+// that moved down because a rule was inserted above it stays known.
+func TestLintCLINewSince(t *testing.T) {
+	isolateCache(t)
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("no git")
+	}
+	repo := t.TempDir()
+	cfg := filepath.Join(repo, "net", "r1.cfg")
+	v1 := "hostname r1\nip access-list extended EDGE\n 10 permit tcp 10.0.0.0 0.0.0.255 any eq 443\n 20 permit tcp host 10.0.0.5 any eq 443\n 30 deny ip any any\n!\ninterface Gi0/0\n ip access-group EDGE in\n"
+	// a rule inserted first (every line moves), and a new shadowed rule
+	v2 := strings.Replace(v1, " 10 permit", " 5 permit udp any host 192.0.2.53 eq 53\n 10 permit", 1)
+	v2 = strings.Replace(v2, " 30 deny", " 25 permit udp host 10.1.1.1 host 192.0.2.53 eq 53\n 30 deny", 1)
+	os.MkdirAll(filepath.Dir(cfg), 0o755)
+	os.WriteFile(cfg, []byte(v1), 0o644)
+	runGit(t, repo, "init", "-q", "-b", "main")
+	runGit(t, repo, "add", ".")
+	runGit(t, repo, "commit", "-q", "-m", "v1")
+	os.WriteFile(cfg, []byte(v2), 0o644)
+	t.Chdir(repo)
+
+	var rep struct {
+		Findings []struct{ Check, Rule string }
+		Baseline *struct {
+			Rev   string
+			Known int
+		}
+	}
+	out, errOut, code := fwpol(t, "lint", "net", "--new-since", "main", "--fail-on", "warning", "-o", "json")
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("exit %d %s: %v\n%s", code, errOut, err, out)
+	}
+	if code != 1 || len(rep.Findings) != 1 || rep.Findings[0].Check != "shadowed" || rep.Findings[0].Rule != "25" {
+		t.Fatalf("exit %d: %+v", code, rep.Findings)
+	}
+	if rep.Baseline == nil || rep.Baseline.Rev != "main" || rep.Baseline.Known == 0 {
+		t.Fatalf("baseline %+v", rep.Baseline)
+	}
+	// without the baseline, the old finding (rule 20, now on another line) shows too
+	out, _, _ = fwpol(t, "lint", "net", "-o", "json")
+	rep.Findings = nil
+	json.Unmarshal([]byte(out), &rep)
+	old := false
+	for _, f := range rep.Findings {
+		old = old || (f.Check == "shadowed" && f.Rule == "20")
+	}
+	if !old {
+		t.Fatalf("full lint lacks the known finding: %+v", rep.Findings)
+	}
+	// nothing new against the working tree's own revision once committed
+	runGit(t, repo, "commit", "-q", "-am", "v2")
+	if out, errOut, code := fwpol(t, "lint", "net", "--new-since", "HEAD", "--fail-on", "note"); code != 0 || !strings.Contains(out, "no findings new since HEAD") {
+		t.Errorf("HEAD: exit %d %s\n%s", code, errOut, out)
+	}
+	if _, errOut, code := fwpol(t, "lint", "net", "--new-since", "nosuch"); code != 2 || !strings.Contains(errOut, "not a git revision") {
+		t.Errorf("nosuch: exit %d %s", code, errOut)
+	}
+}

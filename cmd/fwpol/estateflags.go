@@ -30,22 +30,35 @@ func (e *estateFlags) register(f *pflag.FlagSet) {
 	f.BoolVar(&e.noCache, "no-cache", false, "parse every file instead of using the parse cache")
 }
 
+// inventoryPath is the inventory named by --inventory, or the default file
+// in the working directory, or "" when there is none.
+func (e *estateFlags) inventoryPath() string {
+	if e.inventory != "" {
+		return e.inventory
+	}
+	if _, err := os.Stat(netdb.DefaultFile); err != nil {
+		return ""
+	}
+	return netdb.DefaultFile
+}
+
 // loadInventory returns the inventory named by --inventory, or the default
 // file in the working directory, or nil when there is none.
 func (e *estateFlags) loadInventory() (*netdb.Inventory, error) {
-	path := e.inventory
+	path := e.inventoryPath()
 	if path == "" {
-		if _, err := os.Stat(netdb.DefaultFile); err != nil {
-			return nil, nil
-		}
-		path = netdb.DefaultFile
+		return nil, nil
 	}
+	return loadInventoryFile(path, !e.noCache)
+}
+
+func loadInventoryFile(path string, cache bool) (*netdb.Inventory, error) {
 	var names []string
 	for _, v := range registry.All() {
 		names = append(names, v.Name)
 	}
 	opt := netdb.Options{KnownVendors: names, DeviceName: estate.DeviceName}
-	if !e.noCache {
+	if cache {
 		opt.CacheDir = estate.DefaultCacheDir()
 	}
 	return netdb.Load(path, opt)
@@ -82,6 +95,24 @@ func (e *estateFlags) loadWith(paths []string, extra estate.Options) (*estate.Es
 	opt.Inventory, opt.Scope = inv, e.scope
 	if !e.noCache {
 		opt.CacheDir = estate.DefaultCacheDir()
+	}
+	return estate.Load(paths, opt)
+}
+
+// loadAt loads the same selection from another tree (a git revision):
+// inventory and paths as given there ("" for none), the scope of the
+// flags, without the parse cache (temporary paths would only pollute it).
+func (e *estateFlags) loadAt(inventory string, paths []string) (*estate.Estate, error) {
+	opt := estate.Options{Scope: e.scope}
+	if inventory != "" {
+		inv, err := loadInventoryFile(inventory, false)
+		if err != nil {
+			return nil, err
+		}
+		opt.Inventory = inv
+	}
+	if opt.Inventory == nil && len(paths) == 0 {
+		return &estate.Estate{}, nil
 	}
 	return estate.Load(paths, opt)
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fwpol/fwpol/analysis"
+	"github.com/fwpol/fwpol/netdb"
 )
 
 type lintOptions struct {
@@ -20,6 +23,7 @@ type lintOptions struct {
 	maxSrcPrefix  int
 	maxSrcPrefix6 int
 	now           string
+	newSince      string
 	output        *outputFlag
 }
 
@@ -42,11 +46,16 @@ Checks and severities (error > warning > note):
   broad-source       warning  a permit whose source holds a network wider than --max-src-prefix
   expired            warning  a rule's time-range (ASA, IOS) or scheduler (SRX) ended before --now
 
+--new-since REV lints the same paths and inventory as they were at a git revision
+too and reports only the findings that are new (matched by check, device, filter,
+rule or object and related rules, not by line): a CI gate for what a change adds.
+
 Exit codes: 0 no finding at or above --fail-on, 1 such findings, 2 errors.`,
 		Example: `  fwpol lint configs/
   fwpol lint --inventory fwpol.yaml --site dc1 --fail-on warning
   fwpol lint -o sarif configs/ > fwpol.sarif
-  fwpol lint -o github configs/      # annotations in GitHub Actions`,
+  fwpol lint -o github configs/      # annotations in GitHub Actions
+  fwpol lint --inventory fwpol.yaml --new-since origin/main --fail-on warning`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			failAt, err := severityFlag("--fail-on", opts.failOn, true)
 			if err != nil {
@@ -70,7 +79,22 @@ Exit codes: 0 no finding at or above --fail-on, 1 such findings, 2 errors.`,
 				printError(ios.ErrOut, err)
 				return exitCodeError{exitUsage}
 			}
-			all := analysis.Lint(est.Configs, analysis.LintOptions{MaxSrcPrefix: prefixOpt(opts.maxSrcPrefix), MaxSrcPrefix6: prefixOpt(opts.maxSrcPrefix6), Now: now})
+			lopt := analysis.LintOptions{MaxSrcPrefix: prefixOpt(opts.maxSrcPrefix), MaxSrcPrefix6: prefixOpt(opts.maxSrcPrefix6), Now: now}
+			all := analysis.Lint(est.Configs, lopt)
+			var baseline *lintBaseline
+			if opts.newSince != "" {
+				base, info, err := lintAtRevision(opts, args, lopt)
+				if err != nil {
+					var ue usageError
+					if errors.As(err, &ue) {
+						return err
+					}
+					printError(ios.ErrOut, err)
+					return exitCodeError{exitUsage}
+				}
+				all, info.Known = analysis.NewFindings(all, base)
+				baseline = info
+			}
 			shown := all[:0:0]
 			for _, f := range all {
 				if f.Severity >= minSev {
@@ -79,13 +103,13 @@ Exit codes: 0 no finding at or above --fail-on, 1 such findings, 2 errors.`,
 			}
 			switch opts.output.value {
 			case "json":
-				err = writeJSON(ios.Out, lintJSON{Findings: nonNil(shown), Summary: summarize(shown, len(est.Configs))})
+				err = writeJSON(ios.Out, lintJSON{Findings: nonNil(shown), Summary: summarize(shown, len(est.Configs)), Baseline: baseline})
 			case "sarif":
 				err = writeJSON(ios.Out, analysis.SARIF(shown))
 			case "github":
 				err = analysis.WriteGitHub(ios.Out, shown)
 			default:
-				err = printLint(ios, shown, len(est.Configs))
+				err = printLint(ios, shown, len(est.Configs), baseline)
 			}
 			if err != nil {
 				return err
@@ -105,6 +129,7 @@ Exit codes: 0 no finding at or above --fail-on, 1 such findings, 2 errors.`,
 	f.StringVar(&opts.minSeverity, "severity", "note", "list findings at or above this severity: error|warning|note")
 	f.IntVar(&opts.maxSrcPrefix, "max-src-prefix", 8, "broad-source: flag permit sources wider than this IPv4 prefix length (-1 disables)")
 	f.IntVar(&opts.maxSrcPrefix6, "max-src-prefix6", 32, "broad-source: the same for IPv6 (-1 disables)")
+	f.StringVar(&opts.newSince, "new-since", "", "report only findings that the configs did not have at this git revision (the same paths and inventory there)")
 	f.StringVar(&opts.now, "now", "", "expired: judge time-ranges at this time (RFC 3339 or YYYY-MM-DD[THH:MM]; default the current time)")
 	opts.estate.register(f)
 	f.VarP(opts.output, "output", "o", "output format: table|json|sarif|github")
@@ -142,6 +167,52 @@ type lintSummary struct {
 type lintJSON struct {
 	Findings []analysis.LintFinding `json:"findings"`
 	Summary  lintSummary            `json:"summary"`
+	Baseline *lintBaseline          `json:"baseline,omitempty"`
+}
+
+// lintBaseline says what --new-since compared with.
+type lintBaseline struct {
+	Rev    string `json:"rev"`
+	Commit string `json:"commit"`
+	// Known counts the findings left out because the revision had them.
+	Known int `json:"known"`
+}
+
+// lintAtRevision lints the same paths and inventory as they were at
+// --new-since (paths missing there contribute nothing).
+func lintAtRevision(opts *lintOptions, args []string, lopt analysis.LintOptions) ([]analysis.LintFinding, *lintBaseline, error) {
+	src, err := analysis.Revision(opts.newSince, analysis.SourceOptions{})
+	if errors.Is(err, analysis.ErrNotASource) {
+		return nil, nil, usageErrorf("--new-since: %v", err)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	defer src.Close()
+	inv := ""
+	if p := opts.estate.inventoryPath(); p != "" {
+		inv, _ = src.InTree(p)
+		if inv != "" {
+			if st, err := os.Stat(inv); err == nil && st.IsDir() {
+				inv = filepath.Join(inv, netdb.DefaultFile)
+				if _, err := os.Stat(inv); err != nil {
+					inv = ""
+				}
+			}
+		}
+	}
+	var paths []string
+	for _, a := range args {
+		if p, ok := src.InTree(a); ok {
+			paths = append(paths, p)
+		}
+	}
+	est, err := opts.estate.loadAt(inv, paths)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--new-since %s: %w", opts.newSince, err)
+	}
+	src.Relabel(est.Configs)
+	return analysis.Lint(est.Configs, lopt), &lintBaseline{Rev: opts.newSince, Commit: src.Rev}, nil
 }
 
 func nonNil(fs []analysis.LintFinding) []analysis.LintFinding {
@@ -167,10 +238,14 @@ func summarize(fs []analysis.LintFinding, configs int) lintSummary {
 	return s
 }
 
-func printLint(ios *IOStreams, fs []analysis.LintFinding, configs int) error {
+func printLint(ios *IOStreams, fs []analysis.LintFinding, configs int, baseline *lintBaseline) error {
 	w := ios.Out
+	known := ""
+	if baseline != nil {
+		known = fmt.Sprintf(" new since %s (%d known there not shown)", baseline.Rev, baseline.Known)
+	}
 	if len(fs) == 0 {
-		fmt.Fprintf(w, "no findings in %d configs\n", configs)
+		fmt.Fprintf(w, "no findings%s in %d configs\n", known, configs)
 		return nil
 	}
 	t := newTable(w, "SEVERITY", "CHECK", "LOCATION", "DEVICE", "FILTER", "RULE", "MESSAGE")
@@ -194,7 +269,7 @@ func printLint(ios *IOStreams, fs []analysis.LintFinding, configs int) error {
 		checks = append(checks, fmt.Sprintf("%s %d", c, n))
 	}
 	sort.Strings(checks)
-	fmt.Fprintf(w, "\n%d findings in %d configs: %d errors, %d warnings, %d notes (%s)\n", s.Findings, configs, s.Error, s.Warning, s.Note, strings.Join(checks, ", "))
+	fmt.Fprintf(w, "\n%d findings%s in %d configs: %d errors, %d warnings, %d notes (%s)\n", s.Findings, known, configs, s.Error, s.Warning, s.Note, strings.Join(checks, ", "))
 	return nil
 }
 

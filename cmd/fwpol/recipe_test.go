@@ -78,6 +78,12 @@ devices:
 	if out, code := review(); code != 0 {
 		t.Fatalf("cosmetic change failed the review (exit %d):\n%s", code, out)
 	}
+	// a dead rule added (shadowed by the /24 permit): no traffic change, but
+	// the lint gate fails on the new warning, and only on it
+	writeFile(t, filepath.Join(repo, "configs", "web.rules"), strings.Replace(rules, "COMMIT", "-A INPUT -s 192.0.2.7/32 -p tcp -m tcp --dport 443 -j ACCEPT\nCOMMIT", 1))
+	if out, code := review(); code != 1 || !strings.Contains(out, "::warning") || strings.Count(out, "::warning") != 1 || !strings.Contains(out, "never decides a packet") {
+		t.Fatalf("dead rule: exit %d\n%s", code, out)
+	}
 	// telnet opened on the host: newly permitted traffic and a broken intent
 	writeFile(t, filepath.Join(repo, "configs", "web.rules"), strings.Replace(rules, "COMMIT", "-A INPUT -p tcp -m tcp --dport 23 -j ACCEPT\nCOMMIT", 1))
 	out, code := review()

@@ -17,9 +17,11 @@ echo "== traffic change against $BASE"
 rc=$?; [ $rc -ne 0 ] && status=1
 [ $rc -ge 2 ] && echo "fwpol diff failed" >&2
 
-echo "== lint"
-# Annotations for the MR; fail on errors (conflicting shadows, undefined objects).
-"$FWPOL" lint --fail-on error -o github
+echo "== lint (new findings)"
+# Annotations for what the change adds; fail when it adds a warning or an
+# error (a dead permit, a conflicting shadow, an undefined object...).
+# Findings the base already had are not repeated.
+"$FWPOL" lint --new-since "$BASE" --fail-on warning -o github
 rc=$?; [ $rc -ne 0 ] && status=1
 
 echo "== intents"
