@@ -69,7 +69,19 @@ type Pair struct {
 // process and call), joins them with a veth pair addressed
 // 10.250.0.1/24 (A) and 10.250.0.2/24 (B), and brings the links up. Close
 // removes everything.
-func NewPair(prefix string) (*Pair, error) {
+func NewPair(prefix string) (*Pair, error) { return NewPairWith(prefix, PairOptions{}) }
+
+// PairOptions override NewPair's defaults.
+type PairOptions struct {
+	// IfA and IfB name the veth ends (fixtures that match on an interface
+	// name need a fixed one; the namespaces keep them apart).
+	IfA, IfB string
+	// AddrA and AddrB are the ends' first addresses.
+	AddrA, AddrB netip.Prefix
+}
+
+// NewPairWith is NewPair with other interface names or addresses.
+func NewPairWith(prefix string, o PairOptions) (*Pair, error) {
 	if err := Available(); err != nil {
 		return nil, err
 	}
@@ -82,6 +94,12 @@ func NewPair(prefix string) (*Pair, error) {
 	}
 	if len(p.IfA) > 15 {
 		p.IfA, p.IfB = p.IfA[:15], p.IfB[:15]
+	}
+	if o.IfA != "" && o.IfB != "" {
+		p.IfA, p.IfB = o.IfA, o.IfB
+	}
+	if o.AddrA.IsValid() && o.AddrB.IsValid() {
+		p.AddrA, p.AddrB = o.AddrA, o.AddrB
 	}
 	steps := [][]string{
 		{"netns", "add", p.A},
@@ -103,14 +121,19 @@ func NewPair(prefix string) (*Pair, error) {
 	return p, nil
 }
 
-// AddAddr adds another address (e.g. "10.250.0.30/24") to the veth end in
-// namespace ns (p.A or p.B), so probes can use it as a source.
+// AddAddr adds another address (e.g. "10.250.0.30/24" or "fd00::3/64") to
+// the veth end in namespace ns (p.A or p.B), so probes can use it as a
+// source. IPv6 addresses skip duplicate address detection: usable at once.
 func (p *Pair) AddAddr(ns string, prefix string) error {
 	dev := p.IfA
 	if ns == p.B {
 		dev = p.IfB
 	}
-	if out, err := exec.Command("ip", "-n", ns, "addr", "add", prefix, "dev", dev).CombinedOutput(); err != nil {
+	args := []string{"-n", ns, "addr", "add", prefix, "dev", dev}
+	if pr, err := netip.ParsePrefix(prefix); err == nil && pr.Addr().Is6() {
+		args = append(args, "nodad")
+	}
+	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
 		return fmt.Errorf("netns: add %s: %v: %s", prefix, err, bytes.TrimSpace(out))
 	}
 	return nil
@@ -129,6 +152,27 @@ func (p *Pair) Close() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// New creates one fresh namespace named after prefix, with lo up (for
+// loading rulesets into a kernel without any traffic); remove deletes it.
+func New(prefix string) (name string, remove func() error, err error) {
+	if err := Available(); err != nil {
+		return "", nil, err
+	}
+	name = uniqueName(prefix)
+	for _, s := range [][]string{{"netns", "add", name}, {"-n", name, "link", "set", "lo", "up"}} {
+		if out, err := exec.Command("ip", s...).CombinedOutput(); err != nil {
+			exec.Command("ip", "netns", "del", name).Run()
+			return "", nil, fmt.Errorf("netns: ip %v: %v: %s", s, err, bytes.TrimSpace(out))
+		}
+	}
+	return name, func() error {
+		if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
+			return fmt.Errorf("netns: del %s: %v: %s", name, err, bytes.TrimSpace(out))
+		}
+		return nil
+	}, nil
 }
 
 // Run runs name with args inside namespace ns (ip netns exec), feeding stdin,

@@ -1,17 +1,15 @@
 package nftables
 
 // Kernel ground truth: fixtures are validated by the real nft, loaded into
-// throw-away network namespaces, dumped back and re-parsed, and for the
-// kernel-*.nft fixtures real packets are sent across a veth pair and the
-// kernel's verdicts compared with fwpol's. Everything happens inside
-// namespaces created here (10.251.0.0/24 and fd00:251::/64 only); tests skip cleanly when not
-// root or when nft/ip/namespaces are unavailable.
+// throw-away network namespaces (internal/netns), dumped back and
+// re-parsed, and for the kernel-*.nft fixtures real packets are sent across
+// a veth pair and the kernel's verdicts compared with fwpol's. Everything
+// happens inside namespaces created here (10.251.0.0/24 and fd00:251::/64
+// only); tests skip cleanly when not root or when nft/ip/namespaces are
+// unavailable.
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -19,58 +17,36 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
+	nsx "github.com/fwpol/fwpol/internal/netns"
 	"github.com/fwpol/fwpol/policy"
 )
-
-const helperEnv = "FWPOL_NFT_HELPER"
-
-func TestMain(m *testing.M) {
-	switch os.Getenv(helperEnv) {
-	case "listen":
-		helperListen()
-		os.Exit(0)
-	case "probe":
-		helperProbe()
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
-
-var nsSeq atomic.Int32
 
 // netns creates a namespace that is deleted when the test ends, or skips.
 func netns(t *testing.T) string {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for network namespaces")
+	if err := nsx.Available(); err != nil {
+		t.Skip(err)
 	}
-	for _, tool := range []string{"ip", "nft"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed", tool)
-		}
+	if _, err := exec.LookPath("nft"); err != nil {
+		t.Skip("nft not installed")
 	}
-	name := fmt.Sprintf("fwpolnft%d-%d", os.Getpid(), nsSeq.Add(1))
-	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
-		t.Skipf("network namespaces unavailable: %v %s", err, out)
+	name, remove, err := nsx.New("fwpolnft")
+	if err != nil {
+		t.Skip(err)
 	}
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
+	t.Cleanup(func() { remove() })
 	return name
 }
 
-func inNS(ns string, args ...string) *exec.Cmd {
-	return exec.Command("ip", append([]string{"netns", "exec", ns}, args...)...)
-}
-
-func run(t *testing.T, cmd *exec.Cmd) string {
+// nft runs nft with args in namespace ns and returns its output.
+func nft(t *testing.T, ns string, args ...string) string {
 	t.Helper()
-	out, err := cmd.CombinedOutput()
+	out, err := nsx.Run(ns, nil, "nft", args...)
 	if err != nil {
-		t.Fatalf("%v: %v\n%s", cmd.Args, err, out)
+		t.Fatal(err)
 	}
 	return string(out)
 }
@@ -88,7 +64,7 @@ func TestFixturesValidWithNft(t *testing.T) {
 	dir := absFixtures(t)
 	for _, f := range fixtureFiles(t) {
 		abs, _ := filepath.Abs(f)
-		run(t, inNS(ns, "nft", "-I", dir, "-c", "-f", abs))
+		nft(t, ns, "-I", dir, "-c", "-f", abs)
 	}
 	// the generated ruleset is valid nft too
 	gen := filepath.Join(t.TempDir(), "gen.nft")
@@ -100,7 +76,7 @@ func TestFixturesValidWithNft(t *testing.T) {
 		t.Fatal(err)
 	}
 	fh.Close()
-	run(t, inNS(ns, "nft", "-c", "-f", gen))
+	nft(t, ns, "-c", "-f", gen)
 }
 
 // sampleFlows covers the addresses, ports and interfaces the fixtures use.
@@ -153,10 +129,10 @@ func TestKernelDumpsParse(t *testing.T) {
 		name := filepath.Base(f)
 		abs, _ := filepath.Abs(f)
 		orig := parseFixture(t, name)
-		run(t, inNS(ns, "nft", "flush", "ruleset"))
-		run(t, inNS(ns, "nft", "-I", dir, "-f", abs))
+		nft(t, ns, "flush", "ruleset")
+		nft(t, ns, "-I", dir, "-f", abs)
 		for _, args := range [][]string{{"list", "ruleset"}, {"-a", "list", "ruleset"}} {
-			dump := run(t, inNS(ns, append([]string{"nft"}, args...)...))
+			dump := nft(t, ns, args...)
 			label := name + " (nft " + strings.Join(args, " ") + ")"
 			cfg, err := Parse("dump-"+name, []byte(dump))
 			if err != nil {
@@ -258,76 +234,55 @@ func TestKernelVerdicts(t *testing.T) {
 			{udp, "1", 9999, policy.Deny, "second chain's policy"},
 		}},
 	}
-	rx := netns(t)
-	tx := netns(t)
-	run(t, exec.Command("ip", "link", "add", "fwk1", "netns", tx, "type", "veth", "peer", "name", "fwk0", "netns", rx))
-	run(t, exec.Command("ip", "-n", rx, "addr", "add", "10.251.0.2/24", "dev", "fwk0"))
-	run(t, exec.Command("ip", "-n", tx, "addr", "add", "10.251.0.1/24", "dev", "fwk1"))
-	for _, a := range []string{"10", "20", "30", "40", "50", "51", "66"} {
-		run(t, exec.Command("ip", "-n", tx, "addr", "add", "10.251.0."+a+"/24", "dev", "fwk1"))
+	if _, err := exec.LookPath("nft"); err != nil {
+		t.Skip("nft not installed")
 	}
-	run(t, exec.Command("ip", "-n", rx, "addr", "add", "fd00:251::2/64", "dev", "fwk0", "nodad"))
-	for _, a := range []string{"1", "10"} {
-		run(t, exec.Command("ip", "-n", tx, "addr", "add", "fd00:251::"+a+"/64", "dev", "fwk1", "nodad"))
-	}
-	for _, ns := range []string{rx, tx} {
-		run(t, exec.Command("ip", "-n", ns, "link", "set", "lo", "up"))
-	}
-	run(t, exec.Command("ip", "-n", rx, "link", "set", "fwk0", "up"))
-	run(t, exec.Command("ip", "-n", tx, "link", "set", "fwk1", "up"))
-
-	// Listener in the receiver namespace on every port any suite probes.
-	tcpPorts, udpPorts := map[uint16]bool{}, map[uint16]bool{}
-	for _, s := range suites {
-		for _, f := range s.flows {
-			if f.proto == tcp {
-				tcpPorts[f.port] = true
-			} else {
-				udpPorts[f.port] = true
-			}
-		}
-	}
-	var spec []string
-	for p := range tcpPorts {
-		spec = append(spec, fmt.Sprintf("tcp:%d", p))
-	}
-	for p := range udpPorts {
-		spec = append(spec, fmt.Sprintf("udp:%d", p))
-	}
-	self, err := os.Executable()
+	// the fixtures match the receiver's interface by name (fwk0)
+	pair, err := nsx.NewPairWith("nftk", nsx.PairOptions{IfA: "fwk1", IfB: "fwk0",
+		AddrA: netip.MustParsePrefix("10.251.0.1/24"), AddrB: netip.MustParsePrefix("10.251.0.2/24")})
 	if err != nil {
 		t.Skip(err)
 	}
-	lis := inNS(rx, self, "-test.run=^$")
-	lis.Env = append(os.Environ(), helperEnv+"=listen", "FWPOL_NFT_PORTS="+strings.Join(spec, ","))
-	stdin, _ := lis.StdinPipe()
-	stdout, _ := lis.StdoutPipe()
-	lis.Stderr = os.Stderr
-	if err := lis.Start(); err != nil {
+	defer pair.Close()
+	rx, tx := pair.B, pair.A
+	for _, a := range []string{"10", "20", "30", "40", "50", "51", "66"} {
+		if err := pair.AddAddr(tx, "10.251.0."+a+"/24"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rx6 := netip.MustParseAddr("fd00:251::2")
+	if err := pair.AddAddr(rx, "fd00:251::2/64"); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		stdin.Close()
-		done := make(chan struct{})
-		go func() { lis.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			lis.Process.Kill()
+	for _, a := range []string{"1", "10"} {
+		if err := pair.AddAddr(tx, "fd00:251::"+a+"/64"); err != nil {
+			t.Fatal(err)
 		}
-	})
-	ready := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(stdout).ReadString('\n')
-		ready <- line
-	}()
-	select {
-	case l := <-ready:
-		if strings.TrimSpace(l) != "ready" {
-			t.Fatalf("listener: %q", l)
+	}
+
+	// Listeners in the receiver namespace on every port any suite probes.
+	var tcpPorts, udpPorts []uint16
+	seen := map[[2]uint16]bool{}
+	for _, s := range suites {
+		for _, f := range s.flows {
+			k := [2]uint16{uint16(f.proto), f.port}
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			if f.proto == tcp {
+				tcpPorts = append(tcpPorts, f.port)
+			} else {
+				udpPorts = append(udpPorts, f.port)
+			}
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("listener did not start")
+	}
+	for _, addr := range []netip.Addr{pair.AddrB.Addr(), rx6} {
+		srv, err := nsx.Serve(rx, addr, tcpPorts, udpPorts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
 	}
 
 	dir := absFixtures(t)
@@ -335,163 +290,51 @@ func TestKernelVerdicts(t *testing.T) {
 		s := s
 		t.Run(s.fixture, func(t *testing.T) {
 			abs := filepath.Join(dir, s.fixture)
-			run(t, inNS(rx, "nft", "-f", abs))
+			nft(t, rx, "-f", abs)
 			cfg := parseFixture(t, s.fixture)
-			var lines []string
-			for _, f := range s.flows {
-				p := "tcp"
-				if f.proto == udp {
-					p = "udp"
-				}
-				src, dst := "10.251.0."+f.src, "10.251.0.2"
+			ends := func(f kflow) (src, dst netip.Addr) {
 				if strings.Contains(f.src, ":") {
-					src, dst = f.src, "fd00:251::2"
+					return netip.MustParseAddr(f.src), rx6
 				}
-				lines = append(lines, fmt.Sprintf("%s %s %s %d", p, src, dst, f.port))
+				return netip.MustParseAddr("10.251.0." + f.src), pair.AddrB.Addr()
 			}
-			probe := inNS(tx, self, "-test.run=^$")
-			probe.Env = append(os.Environ(), helperEnv+"=probe", "FWPOL_NFT_FLOWS="+strings.Join(lines, ";"))
-			out, err := probe.Output()
-			if err != nil {
-				t.Fatalf("probe: %v", err)
-			}
-			got := strings.Fields(string(out))
-			if len(got) != len(s.flows) {
-				t.Fatalf("probe returned %q", out)
-			}
+			// probe every flow at once: a dropped one waits for the timeout
+			got := make([]nsx.Result, len(s.flows))
+			errs := make([]error, len(s.flows))
+			var wg sync.WaitGroup
 			for i, f := range s.flows {
-				kernel, _ := policy.ParseAction(got[i])
-				w := strings.Fields(lines[i])
-				fl := &policy.Flow{Proto: f.proto, Src: netip.MustParseAddr(w[1]), Dst: netip.MustParseAddr(w[2]),
-					SrcPort: 40000, DstPort: f.port, InIface: "fwk0"}
+				src, dst := ends(f)
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					from, to := netip.AddrPortFrom(src, 0), netip.AddrPortFrom(dst, f.port)
+					if f.proto == tcp {
+						got[i], errs[i] = nsx.ProbeTCP(tx, from, to, probeTimeout)
+					} else {
+						got[i], errs[i] = nsx.ProbeUDP(tx, from, to, probeTimeout)
+					}
+				}()
+			}
+			wg.Wait()
+			verdict := map[nsx.Result]policy.Action{nsx.Accepted: policy.Permit, nsx.Rejected: policy.Reject, nsx.Dropped: policy.Deny}
+			for i, f := range s.flows {
+				src, dst := ends(f)
+				label := fmt.Sprintf("%d %s -> %s:%d", f.proto, src, dst, f.port)
+				if errs[i] != nil {
+					t.Fatalf("%s: probe: %v", label, errs[i])
+				}
+				kernel := verdict[got[i]]
+				fl := &policy.Flow{Proto: f.proto, Src: src, Dst: dst, SrcPort: 40000, DstPort: f.port, InIface: pair.IfB}
 				d, _ := CombinedVerdict(cfg, "input", fl)
 				if kernel != f.want {
-					t.Errorf("%s: kernel says %v, fixture expects %v (%s)", lines[i], kernel, f.want, f.why)
+					t.Errorf("%s: kernel says %v, fixture expects %v (%s)", label, kernel, f.want, f.why)
 				}
 				if d.Action != kernel {
-					t.Errorf("%s: fwpol says %v, kernel %v (%s) trail %+v", lines[i], d.Action, kernel, f.why, d.Trail)
+					t.Errorf("%s: fwpol says %v, kernel %v (%s) trail %+v", label, d.Action, kernel, f.why, d.Trail)
 				}
 			}
 		})
 	}
 }
 
-// helperListen accepts TCP connections and echoes UDP datagrams on the
-// ports in FWPOL_NFT_PORTS until stdin closes (or a minute passes).
-func helperListen() {
-	var closers []func()
-	for _, spec := range strings.Split(os.Getenv("FWPOL_NFT_PORTS"), ",") {
-		proto, port, _ := strings.Cut(spec, ":")
-		switch proto {
-		case "tcp":
-			l, err := net.Listen("tcp", ":"+port)
-			if err != nil {
-				fmt.Fprintln(os.Stderr, err)
-				os.Exit(1)
-			}
-			closers = append(closers, func() { l.Close() })
-			go func() {
-				for {
-					c, err := l.Accept()
-					if err != nil {
-						return
-					}
-					c.Close()
-				}
-			}()
-		case "udp":
-			pc, err := net.ListenPacket("udp", ":"+port)
-			if err != nil {
-				fmt.Fprintln(os.Stderr, err)
-				os.Exit(1)
-			}
-			closers = append(closers, func() { pc.Close() })
-			go func() {
-				buf := make([]byte, 512)
-				for {
-					n, a, err := pc.ReadFrom(buf)
-					if err != nil {
-						return
-					}
-					pc.WriteTo(buf[:n], a)
-				}
-			}()
-		}
-	}
-	fmt.Println("ready")
-	done := make(chan struct{})
-	go func() {
-		buf := make([]byte, 16)
-		for {
-			if _, err := os.Stdin.Read(buf); err != nil {
-				close(done)
-				return
-			}
-		}
-	}()
-	select {
-	case <-done:
-	case <-time.After(time.Minute):
-	}
-	for _, c := range closers {
-		c()
-	}
-}
-
-// helperProbe sends one connection attempt per flow in FWPOL_NFT_FLOWS
-// ("tcp SRC DST PORT;...") concurrently and prints permit, reject (refused
-// or unreachable) or deny (no answer) per flow, in order.
-func helperProbe() {
-	specs := strings.Split(os.Getenv("FWPOL_NFT_FLOWS"), ";")
-	res := make([]string, len(specs))
-	var wg sync.WaitGroup
-	for i, spec := range specs {
-		wg.Add(1)
-		go func(i int, f []string) {
-			defer wg.Done()
-			res[i] = probeOne(f[0], f[1], f[2], f[3])
-		}(i, strings.Fields(spec))
-	}
-	wg.Wait()
-	fmt.Println(strings.Join(res, "\n"))
-}
-
-const probeTimeout = 2500 * time.Millisecond
-
-func classify(err error) string {
-	var ne net.Error
-	switch {
-	case err == nil:
-		return "permit"
-	case errors.As(err, &ne) && ne.Timeout():
-		return "deny"
-	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EACCES):
-		return "reject"
-	}
-	return "error:" + strings.ReplaceAll(err.Error(), " ", "_")
-}
-
-func probeOne(proto, src, dst, port string) string {
-	addr := net.JoinHostPort(dst, port)
-	if proto == "tcp" {
-		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: probeTimeout}
-		c, err := d.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-		}
-		return classify(err)
-	}
-	d := net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP(src)}}
-	c, err := d.Dial("udp", addr)
-	if err != nil {
-		return classify(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(probeTimeout))
-	if _, err := c.Write([]byte("fwpol")); err != nil {
-		return classify(err)
-	}
-	buf := make([]byte, 64)
-	_, err = c.Read(buf)
-	return classify(err)
-}
+const probeTimeout = 1500 * time.Millisecond

@@ -2,6 +2,7 @@ package nftables
 
 import (
 	"bytes"
+	nsx "github.com/fwpol/fwpol/internal/netns"
 	"os"
 	"path/filepath"
 	"strings"
@@ -146,9 +147,8 @@ func TestRenderNftCheck(t *testing.T) {
 			if err := os.WriteFile(f, out.Text, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			cmd := inNS(ns, "nft", "-c", "-f", f)
-			if o, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("nft -c: %v\n%s\n%s", err, o, out.Text)
+			if _, err := nsx.Run(ns, nil, "nft", "-c", "-f", f); err != nil {
+				t.Fatalf("%v\n%s", err, out.Text)
 			}
 		})
 	}
