@@ -2,6 +2,7 @@ package asa
 
 import (
 	"bytes"
+	"github.com/fwpol/fwpol/internal/parsebench"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -734,19 +735,8 @@ func FuzzParse(f *testing.F) {
 }
 
 func BenchmarkParse(b *testing.B) {
-	var buf bytes.Buffer
-	GenerateConfig(&buf, 100000, 1)
-	data := buf.Bytes()
-	lines := bytes.Count(data, []byte{'\n'})
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := Parse("bench.cfg", data); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(lines)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+	data := parsebench.Generated(b, func(w *bytes.Buffer) error { GenerateConfig(w, 100000, 1); return nil })
+	parsebench.Run(b, data, func(data []byte) error { _, err := Parse("bench.cfg", data); return err })
 }
 
 func TestPIXAndWebtypeAndLog(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/fwpol/fwpol/internal/parsebench"
 	"io/fs"
 	"net/netip"
 	"os"
@@ -556,25 +557,12 @@ func FuzzParse(f *testing.F) {
 func BenchmarkParse(b *testing.B) {
 	for _, format := range []string{"hierarchical", "set"} {
 		b.Run(format, func(b *testing.B) {
-			var buf bytes.Buffer
 			gen := GenerateConfig
 			if format == "set" {
 				gen = GenerateSetConfig
 			}
-			if err := gen(&buf, 20000, 1); err != nil {
-				b.Fatal(err)
-			}
-			data := buf.Bytes()
-			lines := bytes.Count(data, []byte("\n"))
-			b.SetBytes(int64(len(data)))
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if _, err := Parse("bench", data); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(lines)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+			data := parsebench.Generated(b, func(w *bytes.Buffer) error { return gen(w, 20000, 1) })
+			parsebench.Run(b, data, func(data []byte) error { _, err := Parse("bench", data); return err })
 		})
 	}
 }

@@ -2,6 +2,7 @@ package nftables
 
 import (
 	"bytes"
+	"github.com/fwpol/fwpol/internal/parsebench"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -579,21 +580,8 @@ func FuzzParse(f *testing.F) {
 }
 
 func benchParse(b *testing.B, rules int) {
-	var buf bytes.Buffer
-	if err := GenerateConfig(&buf, rules, 1); err != nil {
-		b.Fatal(err)
-	}
-	data := buf.Bytes()
-	lines := bytes.Count(data, []byte("\n"))
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := Parse("bench.nft", data); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(lines)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+	data := parsebench.Generated(b, func(w *bytes.Buffer) error { return GenerateConfig(w, rules, 1) })
+	parsebench.Run(b, data, func(data []byte) error { _, err := Parse("bench", data); return err })
 }
 
 func BenchmarkParse(b *testing.B) {
