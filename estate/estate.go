@@ -276,7 +276,9 @@ func Load(paths []string, opt Options) (*Estate, error) {
 		defer old.close() // after the new pack, which copies its entries, is written
 	}
 	resumeGC := func() {}
-	if old != nil && old.size > 0 {
+	if old != nil && old.size > 0 && len(old.entries) >= len(jobs)/2 {
+		// most configs will be decoded from the pack, whose size then
+		// bounds what they take (gcpause.go)
 		resumeGC = pauseGC(old.size)
 	}
 	keys := make([]string, len(jobs))
