@@ -474,7 +474,10 @@ func (d *device) cisco(sh *shell) {
 	d.res.Status = StatusApplied
 }
 
-// eos: a configuration session; nothing applies before "commit".
+// eos: a configuration session; nothing applies before the commit, which
+// runs with a timer: unless confirmed ("configure session NAME commit")
+// after verification, EOS reverts by itself, also when the connection is
+// lost; a failed verification aborts the pending session.
 func (d *device) eos(sh *shell) {
 	sh.run("terminal length 0")
 	pre, err := sh.run("show running-config")
@@ -497,7 +500,13 @@ func (d *device) eos(sh *shell) {
 			return
 		}
 	}
-	if out, err := sh.run("commit"); err != nil || ciscoErr.MatchString(out) {
+	mins := d.confirmMinutes()
+	commit := fmt.Sprintf("commit timer %02d:%02d:00", mins/60, mins%60)
+	if out, err := sh.run(commit); err != nil || ciscoErr.MatchString(out) {
+		if err != nil {
+			d.fail("connection lost during %q: the commit is unconfirmed and EOS reverts it by itself within %d minutes", commit, mins)
+			return
+		}
 		d.fail("commit: %s", firstErr(out, err))
 		sh.run("abort")
 		return
@@ -510,12 +519,17 @@ func (d *device) eos(sh *shell) {
 	if err != nil {
 		d.res.Verification = err.Error()
 		d.fail("verification failed: %v", err)
-		cmds := append(append([]string{"configure session " + session + "-undo"}, Inverse("eos", pre, d.p.Commands)...), "commit")
-		d.res.Rollback = cmds
-		for _, c := range cmds {
-			if out, err := sh.run(c); err != nil || ciscoErr.MatchString(out) {
-				d.fail("rollback %q: %s", c, firstErr(out, err))
-				return
+		abort := "configure session " + session + " abort"
+		d.res.Rollback = []string{abort}
+		if out, aerr := sh.run(abort); aerr != nil || ciscoErr.MatchString(out) {
+			// the timer may have run out already: undo by inverse commands
+			cmds := append(append([]string{"configure session " + session + "-undo"}, Inverse("eos", pre, d.p.Commands)...), "commit")
+			d.res.Rollback = append(d.res.Rollback, cmds...)
+			for _, c := range cmds {
+				if out, err := sh.run(c); err != nil || ciscoErr.MatchString(out) {
+					d.fail("rollback %q: %s (an unconfirmed commit timer reverts by itself within %d minutes)", c, firstErr(out, err), mins)
+					return
+				}
 			}
 		}
 		after, err := sh.run("show running-config")
@@ -523,6 +537,10 @@ func (d *device) eos(sh *shell) {
 			err = d.restored(after, "")
 		}
 		d.rolledBack(err)
+		return
+	}
+	if out, err := sh.run("configure session " + session + " commit"); err != nil || ciscoErr.MatchString(out) {
+		d.fail("confirming the commit timer: %s: EOS reverts the change within %d minutes", firstErr(out, err), mins)
 		return
 	}
 	d.res.Verified, d.res.Verification = true, "running config parsed back: intended decisions, nothing left to render"

@@ -433,3 +433,56 @@ func TestAgentAuth(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 }
+
+// TestEOSCommitTimer: EOS commits with a timer and confirms after
+// verification; a failed verification aborts the pending session, and a
+// connection lost during the commit leaves EOS to revert by itself.
+func TestEOSCommitTimer(t *testing.T) {
+	eos := moreVendors[1]
+	l := newLab(t, []simDev{eos})
+	d := l.devs[eos.name]
+	if s := l.push(l.opts()); !s.OK {
+		t.Fatalf("%+v", s.Results)
+	}
+	if d.Pending() || d.Saved() != d.Running() || l.pendingOn(eos.name) != 0 {
+		t.Fatal("the commit timer was not confirmed, or the change not saved")
+	}
+	timer := false
+	for _, c := range d.Commands() {
+		timer = timer || strings.HasPrefix(c, "commit timer ")
+	}
+	if !timer {
+		t.Fatalf("no commit timer in %q", d.Commands())
+	}
+
+	// verification fails: the pending session is aborted, nothing is left
+	l.block("198.51.100.0/24")
+	want := len(l.plan()[0].Commands)
+	d.SetFault(devsim.Fault{StoreWrong: true})
+	r := result(t, l.push(l.opts()), eos.name)
+	if r.Status != push.StatusRolledBack || len(r.Rollback) != 1 || !strings.HasSuffix(r.Rollback[0], " abort") {
+		t.Fatalf("%+v", r)
+	}
+	if d.Pending() || l.pendingOn(eos.name) != want {
+		t.Fatalf("after the abort: pending %v, %d commands needed (want %d)", d.Pending(), l.pendingOn(eos.name), want)
+	}
+
+	// the connection drops during the commit: EOS reverts by itself
+	before := d.Running()
+	d.ConfirmUnit = 200 * time.Millisecond
+	d.SetFault(devsim.Fault{DropOnCommit: true})
+	r = result(t, l.push(l.opts()), eos.name)
+	if r.Status != push.StatusFailed || !strings.Contains(r.Error, "connection lost") || !strings.Contains(r.Error, "reverts it by itself") {
+		t.Fatalf("%+v", r)
+	}
+	if !d.Pending() || d.Running() == before {
+		t.Fatal("the change should be live and pending confirmation")
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for d.Pending() && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if d.Running() != before {
+		t.Fatal("EOS did not revert the unconfirmed commit")
+	}
+}

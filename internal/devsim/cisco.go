@@ -1,6 +1,10 @@
 package devsim
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+	"time"
+)
 
 // store applies the session's typed lines to the config at "configure
 // terminal" the way the platform stores them.
@@ -35,6 +39,22 @@ func (s *session) cisco(raw string) (string, bool) {
 			s.mode = "config"
 			s.base, s.lines = d.Running(), nil
 			return "Enter configuration commands, one per line.  End with CNTL/Z.\n", true
+		case d.Vendor == "eos" && strings.HasPrefix(line, "configure session ") && (strings.HasSuffix(line, " commit") || strings.HasSuffix(line, " abort")):
+			// confirm or revert a session committed with a timer
+			f := strings.Fields(line)
+			name, verb := f[2], f[3]
+			d.mu.Lock()
+			defer d.mu.Unlock()
+			if d.pending == nil || d.pendingSession != name {
+				return "% Session " + name + " has no pending commit\n", true
+			}
+			d.pending.Stop()
+			d.pending = nil
+			if verb == "abort" {
+				d.running = d.pendingBefore
+			}
+			d.pendingSession, d.pendingBefore = "", ""
+			return "", true
 		case d.Vendor == "eos" && strings.HasPrefix(line, "configure session "):
 			s.mode, s.session = "config", strings.TrimPrefix(line, "configure session ")
 			s.base, s.lines = d.Running(), nil
@@ -71,6 +91,49 @@ func (s *session) cisco(raw string) (string, bool) {
 		return "", true
 	case s.session != "" && line == "abort":
 		s.mode, s.session, s.lines = "", "", nil
+		return "", true
+	case s.session != "" && strings.HasPrefix(line, "commit timer "):
+		// applies now, reverts unless confirmed in time (minutes of
+		// ConfirmUnit)
+		dur, ok := parseHMS(strings.TrimPrefix(line, "commit timer "))
+		if !ok {
+			return s.invalid(), true
+		}
+		d.mu.Lock()
+		lines := s.lines
+		if d.fault.StoreWrong && len(lines) > 1 {
+			lines = lines[:len(lines)-1]
+			d.fault.StoreWrong = false
+		}
+		drop := d.fault.DropOnCommit
+		d.commits++
+		before, name := d.running, s.session
+		d.mu.Unlock()
+		text := s.store(lines)
+		d.mu.Lock()
+		d.running = text
+		if d.pending != nil {
+			d.pending.Stop()
+		}
+		d.pendingSession, d.pendingBefore = name, before
+		unit := d.ConfirmUnit
+		if unit <= 0 {
+			unit = time.Minute
+		}
+		d.pending = time.AfterFunc(time.Duration(float64(dur)/float64(time.Minute)*float64(unit)), func() {
+			d.mu.Lock()
+			defer d.mu.Unlock()
+			if d.pending != nil && d.pendingSession == name {
+				d.running = before
+				d.pending, d.pendingSession, d.pendingBefore = nil, "", ""
+			}
+		})
+		d.mu.Unlock()
+		s.mode, s.session, s.lines = "", "", nil
+		if drop {
+			s.conn.Close()
+			return "", false
+		}
 		return "", true
 	case s.session != "" && line == "commit":
 		d.mu.Lock()
@@ -138,4 +201,21 @@ func (s *session) cisco(raw string) (string, bool) {
 	d.running = text
 	d.mu.Unlock()
 	return "", true
+}
+
+// parseHMS parses EOS's hh:mm:ss.
+func parseHMS(v string) (time.Duration, bool) {
+	f := strings.Split(v, ":")
+	if len(f) != 3 {
+		return 0, false
+	}
+	var d time.Duration
+	for i, unit := range []time.Duration{time.Hour, time.Minute, time.Second} {
+		n, err := strconv.Atoi(f[i])
+		if err != nil || n < 0 || (i > 0 && n > 59) {
+			return 0, false
+		}
+		d += time.Duration(n) * unit
+	}
+	return d, d > 0
 }

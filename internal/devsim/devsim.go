@@ -4,7 +4,8 @@
 // command-line dialects for fwpol push: prompts, configuration mode,
 // private candidates with "load set terminal", "commit confirmed" with an
 // automatic rollback timer, "rollback N", NX-OS checkpoints, EOS
-// configuration sessions, errors on bad commands, and
+// configuration sessions (with "commit timer" reverting unless confirmed),
+// errors on bad commands, and
 // "show configuration | display set" / "show running-config" returning
 // the stored configuration text. Faults can be injected per device: a
 // dropped connection during the commit, a rejected command, a slow
@@ -54,14 +55,18 @@ type Device struct {
 	// (default one minute; tests shorten it).
 	ConfirmUnit time.Duration
 
-	mu       sync.Mutex
-	running  string
-	saved    string
-	history  []string // previous committed configs, newest first (Junos rollback N)
-	pending  *time.Timer
-	fault    Fault
-	commands []string
-	commits  int
+	mu      sync.Mutex
+	running string
+	saved   string
+	history []string // previous committed configs, newest first (Junos rollback N)
+	pending *time.Timer
+	// pendingSession is the EOS session committed with "commit timer"
+	// and awaiting "configure session NAME commit"; pendingBefore is the
+	// config it reverts to.
+	pendingSession, pendingBefore string
+	fault                         Fault
+	commands                      []string
+	commits                       int
 	// NX-OS checkpoints by name
 	checkpoints map[string]string
 	ln          net.Listener
@@ -168,7 +173,7 @@ func (d *Device) Commands() []string {
 // Commits counts commits (Junos) or "end"s after changes (IOS/ASA).
 func (d *Device) Commits() int { d.mu.Lock(); defer d.mu.Unlock(); return d.commits }
 
-// Pending reports an unconfirmed Junos commit.
+// Pending reports an unconfirmed Junos commit or EOS commit timer.
 func (d *Device) Pending() bool { d.mu.Lock(); defer d.mu.Unlock(); return d.pending != nil }
 
 func (s *Sim) serve(d *Device, c net.Conn) {
