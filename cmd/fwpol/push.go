@@ -25,7 +25,7 @@ func newPushCmd(ios *IOStreams) *cobra.Command {
 		Short: "Apply the plan over SSH: canaries, then one site at a time; verify, roll back on failure",
 		Long: `Apply each device's planned change over SSH in the vendor's own way (Junos
 commit confirmed, IOS/NX-OS/ASA configuration mode + save, EOS configuration
-sessions, Linux nft/iptables), then fetch and parse the running config and
+sessions with a commit timer, Linux nft/iptables), then fetch and parse the running config and
 check it decides as intended; on any failure the device is rolled back and
 checked again. Canary devices go first, then one site at a time; the push
 stops at the first failure. Every push is recorded in push.log beside the
