@@ -376,11 +376,15 @@ func DiffPair(p Pair, opt DiffOptions) FilterReport {
 	if p.New.Config.Vendor != r.Vendor {
 		r.Vendor += "/" + p.New.Config.Vendor
 	}
-	r.Cosmetic = cosmetic(p.Old.Filter, p.New.Filter)
-	if r.Cosmetic.Empty() {
-		r.Cosmetic = nil
+	same := Fingerprint(p.Old.Config, p.Old.Filter) == Fingerprint(p.New.Config, p.New.Filter)
+	if !same || !sameRuleNames(p.Old.Filter, p.New.Filter) {
+		// (the same rule contents in order under the same names: no edit)
+		r.Cosmetic = cosmetic(p.Old.Filter, p.New.Filter)
+		if r.Cosmetic.Empty() {
+			r.Cosmetic = nil
+		}
 	}
-	if Fingerprint(p.Old.Config, p.Old.Filter) == Fingerprint(p.New.Config, p.New.Filter) {
+	if same {
 		return r // same rules, same jump targets: the same verdicts
 	}
 	d := policy.DiffFiltersWith(p.Old.Config, p.Old.Filter, p.New.Config, p.New.Filter,
@@ -459,6 +463,19 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+func sameRuleNames(a, b *policy.Filter) bool {
+	if len(a.Rules) != len(b.Rules) {
+		return false
+	}
+	for i, r := range a.Rules {
+		q := b.Rules[i]
+		if (r == nil) != (q == nil) || (r != nil && r.Name != q.Name) {
+			return false
+		}
+	}
+	return true
 }
 
 // cosmeticMaxEdits bounds the content alignment; beyond it rules pair by
