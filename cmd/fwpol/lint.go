@@ -207,6 +207,9 @@ func lintAtRevision(opts *lintOptions, args []string, lopt analysis.LintOptions)
 			paths = append(paths, p)
 		}
 	}
+	if inv == "" && len(paths) == 0 {
+		fmt.Fprintf(opts.io.ErrOut, "warning: --new-since %s: none of the configs existed there: every finding is new\n", opts.newSince)
+	}
 	est, err := opts.estate.loadAt(inv, paths)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--new-since %s: %w", opts.newSince, err)
