@@ -529,47 +529,87 @@ func (s PacketSet) Sample() (Flow, bool) {
 	}
 	m := s.m
 	var p point
-	n := s.n
-	for lv := int32(0); lv < numLevels; lv++ {
-		want := samplePref(lv, p.v6)
-		bit := want
-		if nd := m.nodes[n]; nd.level == lv {
-			next := nd.lo
-			if want {
-				next = nd.hi
-			}
-			if next == bddFalse {
-				bit = !want
-				next = nd.hi
-				if want {
-					next = nd.lo
-				}
-			}
-			n = next
-		}
-		if !bit {
-			continue
-		}
-		switch {
-		case lv == lvFam:
-			p.v6 = true
-		case lv < lvDst:
-			p.proto |= 1 << (7 - (lv - lvProto))
-		case lv < lvSrc:
-			if i := famWidth(p.v6) - 1 - int(lv-lvDst); i >= 0 {
-				p.dst = p.dst.setBit(i)
-			}
-		case lv < lvDport:
-			if i := famWidth(p.v6) - 1 - int(lv-lvSrc); i >= 0 {
-				p.src = p.src.setBit(i)
-			}
-		case lv < lvSport:
-			p.dport |= 1 << (15 - (lv - lvDport))
-		default:
-			p.sport |= 1 << (15 - (lv - lvSport))
+	n, lv := s.n, int32(0)
+	// the family (level 0) first: IPv4 unless the set has none
+	if nd := m.nodes[n]; nd.level == lvFam {
+		n, lv = nd.lo, 1
+		if n == bddFalse {
+			n, p.v6 = nd.hi, true
 		}
 	}
+	// Only the nodes on the path are visited; a level the path skips is
+	// free and takes its preferred bit (the few 1s are listed in ones).
+	ones, next1 := sampleOnes(p.v6), 0
+	free := func(to int32) {
+		for ; next1 < len(ones) && ones[next1] < to; next1++ {
+			if ones[next1] >= lv {
+				p.setBit(ones[next1])
+			}
+		}
+	}
+	for !m.isTerminal(n) {
+		nd := m.nodes[n]
+		free(nd.level)
+		want := samplePref(nd.level, p.v6)
+		next, bit := nd.lo, false
+		if want {
+			next, bit = nd.hi, true
+		}
+		if next == bddFalse {
+			next, bit = nd.lo, false
+			if !want {
+				next, bit = nd.hi, true
+			}
+		}
+		if bit {
+			p.setBit(nd.level)
+		}
+		n, lv = next, nd.level+1
+	}
+	free(numLevels)
 	return p.flow(), true
+}
+
+// setBit sets the bit of level lv in p.
+func (p *point) setBit(lv int32) {
+	switch {
+	case lv == lvFam:
+		p.v6 = true
+	case lv < lvDst:
+		p.proto |= 1 << (7 - (lv - lvProto))
+	case lv < lvSrc:
+		if i := famWidth(p.v6) - 1 - int(lv-lvDst); i >= 0 {
+			p.dst = p.dst.setBit(i)
+		}
+	case lv < lvDport:
+		if i := famWidth(p.v6) - 1 - int(lv-lvSrc); i >= 0 {
+			p.src = p.src.setBit(i)
+		}
+	case lv < lvSport:
+		p.dport |= 1 << (15 - (lv - lvDport))
+	default:
+		p.sport |= 1 << (15 - (lv - lvSport))
+	}
+}
+
+// sampleOnes lists, in order, the levels whose preferred bit is 1.
+func sampleOnes(v6 bool) []int32 {
+	if v6 {
+		return sampleOnes6
+	}
+	return sampleOnes4
+}
+
+var sampleOnes4, sampleOnes6 = sampleOnesFor(false), sampleOnesFor(true)
+
+func sampleOnesFor(v6 bool) []int32 {
+	var out []int32
+	for lv := int32(0); lv < numLevels; lv++ {
+		if samplePref(lv, v6) {
+			out = append(out, lv)
+		}
+	}
+	return out
 }
 
 const (

@@ -359,3 +359,51 @@ func TestSamplePrefersReadableValues(t *testing.T) {
 		}
 	}
 }
+
+// sampleByLevels is Sample's reference: every level visited in order.
+func sampleByLevels(s PacketSet) Flow {
+	m := s.m
+	var p point
+	n := s.n
+	for lv := int32(0); lv < numLevels; lv++ {
+		want := samplePref(lv, p.v6)
+		bit := want
+		if nd := m.nodes[n]; nd.level == lv {
+			next := nd.lo
+			if want {
+				next = nd.hi
+			}
+			if next == bddFalse {
+				bit = !want
+				next = nd.hi
+				if want {
+					next = nd.lo
+				}
+			}
+			n = next
+		}
+		if bit {
+			p.setBit(lv)
+		}
+	}
+	return p.flow()
+}
+
+func TestSampleSkipsFreeLevelsExactly(t *testing.T) {
+	rng := rand.New(rand.NewSource(16))
+	m := NewManager(1 << 14)
+	for i := 0; i < 3000; i++ {
+		a, b := randMatch(rng), randMatch(rng)
+		s := m.MatchSet(&a, Family(rng.Intn(3)))
+		if i%2 == 0 {
+			s = s.Diff(m.MatchSet(&b, FamilyAny))
+		}
+		got, ok := s.Sample()
+		if !ok {
+			continue
+		}
+		if want := sampleByLevels(s); got != want || !s.Contains(&got) {
+			t.Fatalf("case %d: sample %+v, reference %+v (in set %v)", i, got, want, s.Contains(&got))
+		}
+	}
+}
