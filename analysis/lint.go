@@ -92,6 +92,8 @@ type LintFinding struct {
 	// Ended is, for expired findings, when the rule's time-range or
 	// scheduler ended (RFC 3339, device local time labelled UTC).
 	Ended string `json:"ended,omitempty"`
+	// Suppressed: the rule's comment silences this check (fwpol:ignore).
+	Suppressed bool `json:"suppressed,omitempty"`
 }
 
 // LintOptions tune Lint.
@@ -284,6 +286,7 @@ func (l *configLinter) lint(c *policy.Config) []LintFinding {
 	}
 	out = append(out, unusedObjects(c, base)...)
 	out = append(out, unusedFilters(c, base)...)
+	markSuppressed(c, out)
 	return out
 }
 

@@ -52,6 +52,13 @@ type SarifResult struct {
 	Message    SarifText       `json:"message"`
 	Locations  []SarifLocation `json:"locations"`
 	Properties map[string]any  `json:"properties,omitempty"`
+	// Suppressions: the finding is silenced in source (fwpol:ignore).
+	Suppressions []SarifSuppression `json:"suppressions,omitempty"`
+}
+
+type SarifSuppression struct {
+	Kind          string `json:"kind"`
+	Justification string `json:"justification,omitempty"`
 }
 
 type SarifLocation struct {
@@ -72,7 +79,8 @@ type SarifRegion struct {
 	StartColumn int `json:"startColumn,omitempty"`
 }
 
-// SARIF converts findings to a SARIF 2.1.0 log (one run of tool "fwpol").
+// SARIF converts findings to a SARIF 2.1.0 log (one run of tool "fwpol");
+// suppressed findings carry an inSource suppression.
 // File URIs are relative paths with forward slashes, as the findings name them.
 func SARIF(fs []LintFinding) *SarifLog {
 	drv := SarifDriver{Name: "fwpol", InformationURI: "https://github.com/fwpol/fwpol"}
@@ -98,8 +106,12 @@ func SARIF(fs []LintFinding) *SarifLog {
 		if f.Object != "" {
 			props["object"] = f.Object
 		}
-		results = append(results, SarifResult{RuleID: f.Check, RuleIndex: index[f.Check], Level: f.Severity.String(),
-			Message: SarifText{findingText(f)}, Locations: []SarifLocation{{loc}}, Properties: props})
+		res := SarifResult{RuleID: f.Check, RuleIndex: index[f.Check], Level: f.Severity.String(),
+			Message: SarifText{findingText(f)}, Locations: []SarifLocation{{loc}}, Properties: props}
+		if f.Suppressed {
+			res.Suppressions = []SarifSuppression{{Kind: "inSource", Justification: "fwpol:ignore in the rule's comment"}}
+		}
+		results = append(results, res)
 	}
 	return &SarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0",
 		Runs: []SarifRun{{Tool: SarifTool{drv}, Results: results}}}

@@ -297,3 +297,39 @@ func TestLintCLINewSince(t *testing.T) {
 		t.Errorf("nosuch: exit %d %s", code, errOut)
 	}
 }
+
+// fwpol:ignore in a remark: the finding leaves the table/JSON (counted),
+// returns with --show-suppressed, is a SARIF inSource suppression, and never
+// fails the run.
+func TestLintCLISuppressed(t *testing.T) {
+	isolateCache(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "r1.cfg")
+	os.WriteFile(cfg, []byte("hostname r1\nip access-list extended EDGE\n 10 permit tcp 10.0.0.0 0.0.0.255 any eq 443\n remark fwpol:ignore shadowed -- audit\n 20 permit tcp host 10.0.0.5 any eq 443\n!\ninterface Gi0/0\n ip access-group EDGE in\n"), 0o644)
+	out, errOut, code := fwpol(t, "lint", cfg, "--fail-on", "warning", "-o", "json")
+	var rep struct {
+		Findings []struct {
+			Check      string
+			Suppressed bool
+		}
+		Summary struct{ Suppressed int }
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("exit %d %s: %v", code, errOut, err)
+	}
+	if code != 0 || rep.Summary.Suppressed != 1 || len(rep.Findings) != 0 {
+		t.Fatalf("exit %d: %+v", code, rep)
+	}
+	out, _, _ = fwpol(t, "lint", cfg, "--show-suppressed", "-o", "json")
+	json.Unmarshal([]byte(out), &rep)
+	if len(rep.Findings) != 1 || !rep.Findings[0].Suppressed || rep.Findings[0].Check != "shadowed" {
+		t.Fatalf("--show-suppressed: %+v", rep.Findings)
+	}
+	out, _, _ = fwpol(t, "lint", cfg, "-o", "sarif")
+	if !strings.Contains(out, `"kind": "inSource"`) {
+		t.Fatalf("SARIF without the suppression:\n%s", out)
+	}
+	if out, _, _ := fwpol(t, "lint", cfg); !strings.Contains(out, "1 suppressed by fwpol:ignore") {
+		t.Errorf("table:\n%s", out)
+	}
+}

@@ -16,15 +16,16 @@ import (
 )
 
 type lintOptions struct {
-	io            *IOStreams
-	estate        estateFlags
-	failOn        string
-	minSeverity   string
-	maxSrcPrefix  int
-	maxSrcPrefix6 int
-	now           string
-	newSince      string
-	output        *outputFlag
+	io             *IOStreams
+	estate         estateFlags
+	failOn         string
+	minSeverity    string
+	maxSrcPrefix   int
+	maxSrcPrefix6  int
+	now            string
+	newSince       string
+	showSuppressed bool
+	output         *outputFlag
 }
 
 func newLintCmd(ios *IOStreams) *cobra.Command {
@@ -45,6 +46,12 @@ Checks and severities (error > warning > note):
   permit-any-any     warning  a permit from any source to any destination
   broad-source       warning  a permit whose source holds a network wider than --max-src-prefix
   expired            warning  a rule's time-range (ASA, IOS) or scheduler (SRX) ended before --now
+
+A finding the team has accepted is silenced in the rule's own comment (IOS/ASA
+remark, Junos term comment, iptables -m comment, nft comment): "fwpol:ignore" for
+every check, or "fwpol:ignore shadowed redundant" for those (shadowed-conflict only
+by name). Silenced findings never fail a run; --show-suppressed lists them, SARIF
+marks them as suppressed in source.
 
 --new-since REV lints the same paths and inventory as they were at a git revision
 too and reports only the findings that are new (matched by check, device, filter,
@@ -95,28 +102,40 @@ Exit codes: 0 no finding at or above --fail-on, 1 such findings, 2 errors.`,
 				all, info.Known = analysis.NewFindings(all, base)
 				baseline = info
 			}
+			// suppressed findings: SARIF marks them, the others list them
+			// only on request; they never fail the run
 			shown := all[:0:0]
+			suppressed := 0
 			for _, f := range all {
-				if f.Severity >= minSev {
-					shown = append(shown, f)
+				if f.Severity < minSev {
+					continue
 				}
+				if f.Suppressed {
+					suppressed++
+					if !opts.showSuppressed && opts.output.value != "sarif" {
+						continue
+					}
+				}
+				shown = append(shown, f)
 			}
 			switch opts.output.value {
 			case "json":
-				err = writeJSON(ios.Out, lintJSON{Findings: nonNil(shown), Summary: summarize(shown, len(est.Configs)), Baseline: baseline})
+				sum := summarize(shown, len(est.Configs))
+				sum.Suppressed = suppressed
+				err = writeJSON(ios.Out, lintJSON{Findings: nonNil(shown), Summary: sum, Baseline: baseline})
 			case "sarif":
 				err = writeJSON(ios.Out, analysis.SARIF(shown))
 			case "github":
 				err = analysis.WriteGitHub(ios.Out, shown)
 			default:
-				err = printLint(ios, shown, len(est.Configs), baseline)
+				err = printLint(ios, shown, len(est.Configs), baseline, suppressed)
 			}
 			if err != nil {
 				return err
 			}
 			if failAt > 0 {
 				for _, f := range all {
-					if f.Severity >= failAt {
+					if f.Severity >= failAt && !f.Suppressed {
 						return exitCodeError{1}
 					}
 				}
@@ -129,6 +148,7 @@ Exit codes: 0 no finding at or above --fail-on, 1 such findings, 2 errors.`,
 	f.StringVar(&opts.minSeverity, "severity", "note", "list findings at or above this severity: error|warning|note")
 	f.IntVar(&opts.maxSrcPrefix, "max-src-prefix", 8, "broad-source: flag permit sources wider than this IPv4 prefix length (-1 disables)")
 	f.IntVar(&opts.maxSrcPrefix6, "max-src-prefix6", 32, "broad-source: the same for IPv6 (-1 disables)")
+	f.BoolVar(&opts.showSuppressed, "show-suppressed", false, "also list findings silenced by fwpol:ignore in a rule's comment (marked; they never fail the run)")
 	f.StringVar(&opts.newSince, "new-since", "", "report only findings that the configs did not have at this git revision (the same paths and inventory there)")
 	f.StringVar(&opts.now, "now", "", "expired: judge time-ranges at this time (RFC 3339 or YYYY-MM-DD[THH:MM]; default the current time)")
 	opts.estate.register(f)
@@ -162,6 +182,8 @@ type lintSummary struct {
 	Warning  int            `json:"warning"`
 	Note     int            `json:"note"`
 	ByCheck  map[string]int `json:"by_check"`
+	// Suppressed counts the findings silenced by fwpol:ignore.
+	Suppressed int `json:"suppressed"`
 }
 
 type lintJSON struct {
@@ -241,11 +263,14 @@ func summarize(fs []analysis.LintFinding, configs int) lintSummary {
 	return s
 }
 
-func printLint(ios *IOStreams, fs []analysis.LintFinding, configs int, baseline *lintBaseline) error {
+func printLint(ios *IOStreams, fs []analysis.LintFinding, configs int, baseline *lintBaseline, suppressed int) error {
 	w := ios.Out
 	known := ""
 	if baseline != nil {
 		known = fmt.Sprintf(" new since %s (%d known there not shown)", baseline.Rev, baseline.Known)
+	}
+	if suppressed > 0 {
+		known += fmt.Sprintf(" (%d suppressed by fwpol:ignore)", suppressed)
 	}
 	if len(fs) == 0 {
 		fmt.Fprintf(w, "no findings%s in %d configs\n", known, configs)
@@ -261,7 +286,11 @@ func printLint(ios *IOStreams, fs []analysis.LintFinding, configs int, baseline 
 		if what == "" {
 			what = f.Object
 		}
-		t.row(f.Severity, f.Check, loc, f.Device, dash(f.Filter), dash(what), strings.ReplaceAll(f.Message, "\n", " "))
+		check := f.Check
+		if f.Suppressed {
+			check += " (suppressed)"
+		}
+		t.row(f.Severity, check, loc, f.Device, dash(f.Filter), dash(what), strings.ReplaceAll(f.Message, "\n", " "))
 	}
 	if err := t.flush(); err != nil {
 		return err

@@ -1,0 +1,88 @@
+package analysis
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/fwpol/fwpol/estate"
+	"github.com/fwpol/fwpol/policy"
+)
+
+func TestParseIgnore(t *testing.T) {
+	cases := []struct {
+		comment string
+		ok      bool
+		covers  []string
+		not     []string
+	}{
+		{"fwpol:ignore", true, []string{"shadowed", "redundant", "shadowed-conflict"}, nil},
+		{"legacy: fwpol:ignore shadowed, redundant -- kept for the audit", true, []string{"shadowed", "redundant"}, []string{"shadowed-conflict", "broad-source"}},
+		{"fwpol:ignore=broad-source partner range", true, []string{"broad-source"}, []string{"shadowed"}},
+		{"fwpol:ignore because", true, []string{"shadowed", "empty"}, nil}, // no check named: all
+		{"fwpol:ignored by nobody", false, nil, nil},
+		{"nothing here", false, nil, nil},
+	}
+	for _, c := range cases {
+		set, ok := parseIgnore(c.comment)
+		if ok != c.ok {
+			t.Errorf("%q: directive %v", c.comment, ok)
+			continue
+		}
+		for _, ch := range c.covers {
+			if !set.covers(ch) {
+				t.Errorf("%q does not cover %s", c.comment, ch)
+			}
+		}
+		for _, ch := range c.not {
+			if set.covers(ch) {
+				t.Errorf("%q covers %s", c.comment, ch)
+			}
+		}
+	}
+}
+
+// Findings silenced in rule comments (IOS remarks, iptables comments) are
+// marked, not dropped; others on the same filter stay.
+func TestLintSuppressedInSource(t *testing.T) {
+	ios := `hostname r1
+ip access-list extended EDGE
+ 10 permit tcp 10.0.0.0 0.0.0.255 any eq 443
+ remark fwpol:ignore shadowed -- kept for the audit trail
+ 20 permit tcp host 10.0.0.5 any eq 443
+ 30 permit tcp host 10.0.0.6 any eq 443
+ 40 deny tcp 10.0.0.0 0.0.0.255 any eq 22
+ remark fwpol:ignore shadowed
+ 50 permit tcp host 10.0.0.7 any eq 22
+!
+interface Gi0/0
+ ip access-group EDGE in
+`
+	ipt := "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n" +
+		"-A INPUT -s 10.0.0.0/8 -p tcp -m tcp --dport 443 -j ACCEPT\n" +
+		"-A INPUT -s 10.1.0.0/16 -p tcp -m tcp --dport 443 -m comment --comment \"fwpol:ignore\" -j ACCEPT\nCOMMIT\n"
+	var cfgs []*policy.Config
+	for name, text := range map[string]string{"r1.cfg": ios, "h1.rules": ipt} {
+		c, _, err := estate.ParseData(name, []byte(text), nil, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfgs = append(cfgs, c)
+	}
+	got := map[string]bool{}
+	for _, f := range Lint(cfgs, LintOptions{}) {
+		if strings.HasPrefix(f.Check, "shadowed") {
+			got[f.Filter+"/"+f.Rule+"/"+f.Check] = f.Suppressed
+		}
+	}
+	want := map[string]bool{
+		"EDGE/20/shadowed":          true,  // silenced by its remark
+		"EDGE/30/shadowed":          false, // the remark was for 20 only
+		"EDGE/50/shadowed-conflict": false, // an error is silenced only by name
+		"INPUT/2/shadowed":          true,  // iptables -m comment, every check
+	}
+	for k, v := range want {
+		if s, ok := got[k]; !ok || s != v {
+			t.Errorf("%s: found %v, suppressed %v; want suppressed %v (all: %v)", k, ok, s, v, got)
+		}
+	}
+}
