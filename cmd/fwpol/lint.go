@@ -273,7 +273,7 @@ func printLint(ios *IOStreams, fs []analysis.LintFinding, configs int, baseline 
 		known += fmt.Sprintf(" (%d suppressed by fwpol:ignore)", suppressed)
 	}
 	if len(fs) == 0 {
-		fmt.Fprintf(w, "no findings%s in %d configs\n", known, configs)
+		fmt.Fprintf(w, "no findings%s in %s\n", known, count(configs, "config"))
 		return nil
 	}
 	t := newTable(w, "SEVERITY", "CHECK", "LOCATION", "DEVICE", "FILTER", "RULE", "MESSAGE")
@@ -301,7 +301,8 @@ func printLint(ios *IOStreams, fs []analysis.LintFinding, configs int, baseline 
 		checks = append(checks, fmt.Sprintf("%s %d", c, n))
 	}
 	sort.Strings(checks)
-	fmt.Fprintf(w, "\n%d findings%s in %d configs: %d errors, %d warnings, %d notes (%s)\n", s.Findings, known, configs, s.Error, s.Warning, s.Note, strings.Join(checks, ", "))
+	fmt.Fprintf(w, "\n%s%s in %s: %s, %s, %s (%s)\n", count(s.Findings, "finding"), known, count(configs, "config"),
+		count(s.Error, "error"), count(s.Warning, "warning"), count(s.Note, "note"), strings.Join(checks, ", "))
 	return nil
 }
 
