@@ -159,7 +159,7 @@ interface Gi0/0
  ip access-group IN in
 `), 0o644)
 	out, errOut, code := fwpol(t, "lint", dir)
-	if code != 1 || !strings.Contains(out, "shadowed-conflict") || !strings.Contains(out, "1 errors, 1 warnings, 1 notes") {
+	if code != 1 || !strings.Contains(out, "shadowed-conflict") || !strings.Contains(out, "1 error, 1 warning, 1 note") {
 		t.Fatalf("exit %d %s\n%s", code, errOut, out)
 	}
 	if _, _, code := fwpol(t, "lint", dir, "--fail-on", "never"); code != 0 {
