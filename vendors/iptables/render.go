@@ -608,7 +608,7 @@ func (r *renderer) ruleLines(c *chainOut, ru *policy.Rule) ([]string, error) {
 		// helper and falls off back to this chain, as the jump would)
 		h := &chainOut{name: chainNameFor(truncate(c.name, 18)+"-NP"+ru.Name, r.used), helper: true}
 		for _, p := range except.except {
-			h.lines = append(h.lines, "-A "+h.name+" -p "+protoWord(p)+" -j RETURN")
+			h.lines = append(h.lines, "-A "+h.name+" -p "+render.LinuxProtoWord(p)+" -j RETURN")
 		}
 		for _, t := range targets {
 			if len(t) == 4 && t[3] == "tcp-reset" {
@@ -1087,50 +1087,6 @@ func writeIPSet(b *bytes.Buffer, s *setOut, v6 bool) {
 	}
 }
 
-var portProtos = []uint16{policy.ProtoTCP, policy.ProtoUDP, policy.ProtoDCCP, policy.ProtoSCTP}
-
-func protoWord(p uint16) string {
-	switch p {
-	case policy.ProtoTCP:
-		return "tcp"
-	case policy.ProtoUDP:
-		return "udp"
-	case policy.ProtoICMP:
-		return "icmp"
-	case policy.ProtoICMPv6:
-		return "ipv6-icmp"
-	case policy.ProtoSCTP:
-		return "sctp"
-	case policy.ProtoDCCP:
-		return "dccp"
-	case policy.ProtoESP:
-		return "esp"
-	case policy.ProtoAH:
-		return "ah"
-	case policy.ProtoGRE:
-		return "gre"
-	}
-	return strconv.Itoa(int(p))
-}
-
-func count(rs policy.Ranges) int {
-	n := 0
-	for _, r := range rs {
-		n += int(r.Hi) - int(r.Lo) + 1
-	}
-	return n
-}
-
-func values(rs policy.Ranges) []uint16 {
-	var out []uint16
-	for _, r := range rs {
-		for v := uint32(r.Lo); v <= uint32(r.Hi); v++ {
-			out = append(out, uint16(v))
-		}
-	}
-	return out
-}
-
 // protoAlts renders the protocol with its port, ICMP and TCP-flag
 // conditions. empty: no protocol satisfies them (the rule never matches).
 func (r *renderer) protoAlts(m *policy.Match) ([]alt, bool, error) {
@@ -1153,11 +1109,11 @@ func (r *renderer) protoAlts(m *policy.Match) ([]alt, bool, error) {
 		return nil, true, nil
 	case ports || tcpOnly:
 		var out []alt
-		for _, p := range portProtos {
+		for _, p := range render.Values(render.PortProtos) {
 			if !protos.Contains(p) || (tcpOnly && p != policy.ProtoTCP) {
 				continue
 			}
-			w := protoWord(p)
+			w := render.LinuxProtoWord(p)
 			base := alt{"-p", w}
 			sp, err := portAlts(m.SrcPorts, "--sport", "--sports")
 			if err != nil {
@@ -1208,15 +1164,15 @@ func (r *renderer) protoAlts(m *policy.Match) ([]alt, bool, error) {
 		return nil, true, nil
 	}
 	comp := protos.Complement(policy.MaxProto)
-	if count(comp) == 1 && !comp.Contains(0) {
-		return []alt{{"!", "-p", protoWord(comp[0].Lo)}}, false, nil
+	if render.Count(comp) == 1 && !comp.Contains(0) {
+		return []alt{{"!", "-p", render.LinuxProtoWord(comp[0].Lo)}}, false, nil
 	}
 	if protos.Contains(0) {
-		return nil, false, &exceptProtos{protos: protos, except: values(comp)}
+		return nil, false, &exceptProtos{protos: protos, except: render.Values(comp)}
 	}
 	var out []alt
-	for _, p := range values(protos) {
-		out = append(out, alt{"-p", protoWord(p)})
+	for _, p := range render.Values(protos) {
+		out = append(out, alt{"-p", render.LinuxProtoWord(p)})
 	}
 	return out, false, nil
 }
@@ -1317,35 +1273,35 @@ func (r *renderer) icmpAlts(m *policy.Match) ([]alt, bool, error) {
 			return []alt{base}, false, nil
 		}
 		comp := types.Complement(policy.MaxICMP)
-		if count(comp) < count(types) {
+		if render.Count(comp) < render.Count(types) {
 			x := append(alt(nil), base...)
-			for _, t := range values(comp) {
+			for _, t := range render.Values(comp) {
 				x = append(x, "-m", mod, "!", opt, strconv.Itoa(int(t)))
 			}
 			return []alt{x}, false, nil
 		}
 		var out []alt
-		for _, t := range values(types) {
+		for _, t := range render.Values(types) {
 			out = append(out, append(append(alt(nil), base...), "-m", mod, opt, strconv.Itoa(int(t))))
 		}
 		return out, false, nil
 	}
-	if count(types)*min(count(codes), count(codes.Complement(policy.MaxICMP))+1) > maxAlternatives {
+	if render.Count(types)*min(render.Count(codes), render.Count(codes.Complement(policy.MaxICMP))+1) > maxAlternatives {
 		return nil, false, fmt.Errorf("ICMP types %s with codes %s expand into too many iptables rules", types, codes)
 	}
 	var out []alt
 	comp := codes.Complement(policy.MaxICMP)
-	for _, t := range values(types) {
+	for _, t := range render.Values(types) {
 		ts := strconv.Itoa(int(t))
-		if count(comp) < count(codes) {
+		if render.Count(comp) < render.Count(codes) {
 			x := append(append(alt(nil), base...), "-m", mod, opt, ts)
-			for _, c := range values(comp) {
+			for _, c := range render.Values(comp) {
 				x = append(x, "-m", mod, "!", opt, ts+"/"+strconv.Itoa(int(c)))
 			}
 			out = append(out, x)
 			continue
 		}
-		for _, c := range values(codes) {
+		for _, c := range render.Values(codes) {
 			out = append(out, append(append(alt(nil), base...), "-m", mod, opt, ts+"/"+strconv.Itoa(int(c))))
 		}
 	}

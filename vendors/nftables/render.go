@@ -899,40 +899,6 @@ func (r *renderer) namedSet(c *chainOut, name string, set *policy.AddrSet, rr []
 	return name, true
 }
 
-var portProtos = []uint16{policy.ProtoTCP, policy.ProtoUDP, policy.ProtoDCCP, policy.ProtoSCTP}
-
-func protoName(p uint16) string {
-	switch p {
-	case policy.ProtoTCP:
-		return "tcp"
-	case policy.ProtoUDP:
-		return "udp"
-	case policy.ProtoICMP:
-		return "icmp"
-	case policy.ProtoICMPv6:
-		return "ipv6-icmp"
-	case policy.ProtoSCTP:
-		return "sctp"
-	case policy.ProtoDCCP:
-		return "dccp"
-	case policy.ProtoESP:
-		return "esp"
-	case policy.ProtoAH:
-		return "ah"
-	case policy.ProtoGRE:
-		return "gre"
-	}
-	return strconv.Itoa(int(p))
-}
-
-func count(rs policy.Ranges) int {
-	n := 0
-	for _, r := range rs {
-		n += int(r.Hi) - int(r.Lo) + 1
-	}
-	return n
-}
-
 // rangeSet writes an integer set condition: "80", "1-5", "{ 1, 3-4 }", or
 // the negation of the smaller complement ("!= 22").
 func rangeSet(rs policy.Ranges, max uint16, name func(uint16) string) alt {
@@ -977,7 +943,7 @@ func protoAlts(m *policy.Match, v6 bool) ([]alt, bool, error) {
 		return nil, false, nil
 	case ports:
 		var ps []uint16
-		for _, p := range portProtos {
+		for _, p := range render.Values(render.PortProtos) {
 			if protos.Contains(p) {
 				ps = append(ps, p)
 			}
@@ -988,11 +954,11 @@ func protoAlts(m *policy.Match, v6 bool) ([]alt, bool, error) {
 		var a alt
 		sel := "th"
 		if len(ps) == 1 && ps[0] != policy.ProtoDCCP && ps[0] != policy.ProtoSCTP {
-			sel = protoName(ps[0])
+			sel = render.LinuxProtoWord(ps[0])
 		} else {
 			names := make([]string, len(ps))
 			for i, p := range ps {
-				names[i] = protoName(p)
+				names[i] = render.LinuxProtoWord(p)
 			}
 			a = append(a, "meta", "l4proto", setText(names))
 		}
@@ -1015,7 +981,7 @@ func protoAlts(m *policy.Match, v6 bool) ([]alt, bool, error) {
 			// full port ranges: the port protocols alone
 			names := make([]string, len(ps))
 			for i, p := range ps {
-				names[i] = protoName(p)
+				names[i] = render.LinuxProtoWord(p)
 			}
 			a = alt{"meta", "l4proto", setText(names)}
 		}
@@ -1050,7 +1016,7 @@ func protoAlts(m *policy.Match, v6 bool) ([]alt, bool, error) {
 			}
 		}
 		if len(a) == 0 {
-			a = alt{"meta", "l4proto", protoName(own)}
+			a = alt{"meta", "l4proto", render.LinuxProtoWord(own)}
 		}
 		return []alt{a}, true, nil
 	}
@@ -1063,7 +1029,7 @@ func protoAlts(m *policy.Match, v6 bool) ([]alt, bool, error) {
 	if protos.IsFull(policy.MaxProto) {
 		return one, false, nil
 	}
-	return []alt{append(alt{"meta", "l4proto"}, rangeSet(protos, policy.MaxProto, protoName)...)}, false, nil
+	return []alt{append(alt{"meta", "l4proto"}, rangeSet(protos, policy.MaxProto, render.LinuxProtoWord)...)}, false, nil
 }
 
 var iptFlagNames = map[string]string{"FIN": "fin", "SYN": "syn", "RST": "rst", "PSH": "psh", "ACK": "ack", "URG": "urg", "ECE": "ecn", "CWR": "cwr"}
