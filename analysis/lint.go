@@ -107,7 +107,16 @@ type LintOptions struct {
 	Workers int
 	// Now is the time expired time-ranges are judged at (zero = now).
 	Now time.Time
+	// Checks, when set, are the only checks run (LintRules IDs); the
+	// packet-space analysis is skipped when none of its checks is wanted.
+	Checks map[string]bool
 }
+
+// wants reports whether check runs.
+func (o *LintOptions) wants(check string) bool { return o.Checks == nil || o.Checks[check] }
+
+// spaceChecks are the checks of the packet-space analysis of filters.
+var spaceChecks = []string{"shadowed", "shadowed-conflict", "redundant", "empty"}
 
 // managerBudget bounds the nodes a worker's reused manager accumulates
 // before it is replaced: small filters share one manager instead of each
@@ -228,8 +237,17 @@ func (l *configLinter) lint(c *policy.Config) []LintFinding {
 	for _, f := range c.Filters {
 		total += len(f.Rules)
 	}
+	space := false
+	for _, ch := range spaceChecks {
+		space = space || l.opt.wants(ch)
+	}
 	for _, f := range c.Filters {
-		if !hasDecidingRule(f) {
+		if !space || !hasDecidingRule(f) {
+			for _, r := range f.Rules {
+				if fd, ok := l.broad(c, f, r, base); ok {
+					out = append(out, fd)
+				}
+			}
 			continue
 		}
 		var found []policy.Finding
@@ -286,6 +304,15 @@ func (l *configLinter) lint(c *policy.Config) []LintFinding {
 	}
 	out = append(out, unusedObjects(c, base)...)
 	out = append(out, unusedFilters(c, base)...)
+	if l.opt.Checks != nil {
+		kept := out[:0]
+		for _, fd := range out {
+			if l.opt.Checks[fd.Check] {
+				kept = append(kept, fd)
+			}
+		}
+		out = kept
+	}
 	markSuppressed(c, out)
 	return out
 }

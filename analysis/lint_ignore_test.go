@@ -86,3 +86,36 @@ interface Gi0/0
 		}
 	}
 }
+
+// LintOptions.Checks runs only the named checks, with the same findings a
+// full run has for them (the packet-space analysis is skipped when none of
+// its checks is named).
+func TestLintOnlySomeChecks(t *testing.T) {
+	corpus := "../../shared/corpus/batfish"
+	est, err := estate.Load([]string{corpus}, estate.Options{})
+	if err != nil {
+		t.Skip("corpus absent")
+	}
+	full := Lint(est.Configs, LintOptions{})
+	for _, only := range [][]string{{"unused-object", "undefined"}, {"shadowed", "permit-any-any"}} {
+		set := map[string]bool{}
+		for _, c := range only {
+			set[c] = true
+		}
+		got := Lint(est.Configs, LintOptions{Checks: set})
+		var want []LintFinding
+		for _, f := range full {
+			if set[f.Check] {
+				want = append(want, f)
+			}
+		}
+		if len(got) != len(want) || len(got) == 0 {
+			t.Fatalf("%v: %d findings, full run has %d", only, len(got), len(want))
+		}
+		for i := range got {
+			if got[i].Check != want[i].Check || got[i].Line != want[i].Line || got[i].Message != want[i].Message {
+				t.Fatalf("%v: finding %d %+v, full run %+v", only, i, got[i], want[i])
+			}
+		}
+	}
+}

@@ -25,6 +25,8 @@ type lintOptions struct {
 	now            string
 	newSince       string
 	showSuppressed bool
+	checks         []string
+	skipChecks     []string
 	output         *outputFlag
 }
 
@@ -76,6 +78,10 @@ Exit codes: 0 no finding at or above --fail-on, 1 such findings, 2 errors.`,
 			if err != nil {
 				return err
 			}
+			checks, err := checkSet(opts.checks, opts.skipChecks)
+			if err != nil {
+				return err
+			}
 			est, err := opts.estate.load(args)
 			if err != nil {
 				var ue usageError
@@ -86,7 +92,7 @@ Exit codes: 0 no finding at or above --fail-on, 1 such findings, 2 errors.`,
 				printError(ios.ErrOut, err)
 				return exitCodeError{exitUsage}
 			}
-			lopt := analysis.LintOptions{MaxSrcPrefix: prefixOpt(opts.maxSrcPrefix), MaxSrcPrefix6: prefixOpt(opts.maxSrcPrefix6), Now: now}
+			lopt := analysis.LintOptions{MaxSrcPrefix: prefixOpt(opts.maxSrcPrefix), MaxSrcPrefix6: prefixOpt(opts.maxSrcPrefix6), Now: now, Checks: checks}
 			all := analysis.Lint(est.Configs, lopt)
 			var baseline *lintBaseline
 			if opts.newSince != "" {
@@ -148,12 +154,49 @@ Exit codes: 0 no finding at or above --fail-on, 1 such findings, 2 errors.`,
 	f.StringVar(&opts.minSeverity, "severity", "note", "list findings at or above this severity: error|warning|note")
 	f.IntVar(&opts.maxSrcPrefix, "max-src-prefix", 8, "broad-source: flag permit sources wider than this IPv4 prefix length (-1 disables)")
 	f.IntVar(&opts.maxSrcPrefix6, "max-src-prefix6", 32, "broad-source: the same for IPv6 (-1 disables)")
+	f.StringSliceVar(&opts.checks, "check", nil, "run only these checks (IDs as listed above, comma-separated)")
+	f.StringSliceVar(&opts.skipChecks, "skip-check", nil, "do not run these checks")
 	f.BoolVar(&opts.showSuppressed, "show-suppressed", false, "also list findings silenced by fwpol:ignore in a rule's comment (marked; they never fail the run)")
 	f.StringVar(&opts.newSince, "new-since", "", "report only findings that the configs did not have at this git revision (the same paths and inventory there)")
 	f.StringVar(&opts.now, "now", "", "expired: judge time-ranges at this time (RFC 3339 or YYYY-MM-DD[THH:MM]; default the current time)")
 	opts.estate.register(f)
 	f.VarP(opts.output, "output", "o", "output format: table|json|sarif|github")
 	return cmd
+}
+
+// checkSet turns --check and --skip-check into LintOptions.Checks (nil:
+// every check).
+func checkSet(only, skip []string) (map[string]bool, error) {
+	if len(only) == 0 && len(skip) == 0 {
+		return nil, nil
+	}
+	known := map[string]bool{}
+	var ids []string
+	for _, r := range analysis.LintRules {
+		known[r.ID] = true
+		ids = append(ids, r.ID)
+	}
+	set := map[string]bool{}
+	for _, flag := range []struct {
+		name string
+		ids  []string
+	}{{"--check", only}, {"--skip-check", skip}} {
+		for _, id := range flag.ids {
+			if !known[id] {
+				return nil, usageErrorf("%s: unknown check %q (one of: %s)", flag.name, id, strings.Join(ids, ", "))
+			}
+		}
+	}
+	if len(only) == 0 {
+		only = ids
+	}
+	for _, id := range only {
+		set[id] = true
+	}
+	for _, id := range skip {
+		delete(set, id)
+	}
+	return set, nil
 }
 
 // prefixOpt maps the flag to LintOptions (0 there means the default).
