@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fwpol/fwpol/estate"
 	"github.com/fwpol/fwpol/policy"
 )
 
@@ -213,5 +214,36 @@ func TestSARIFAndGitHub(t *testing.T) {
 	want := "::error file=a%2Cb.cfg,line=3,col=2,title=fwpol shadowed-conflict::r F rule 10: 50%25 of it%0Ais covered\n"
 	if b.String() != want {
 		t.Errorf("github:\n got %q\nwant %q", b.String(), want)
+	}
+}
+
+// nftables named sets and verdict maps keyed by ports, protocols or
+// interfaces count as used (they were reported unused), and a lookup in
+// an empty verdict map matches nothing (it crashed the parser).
+func TestLintNftNamedNonAddressSetsAreUsed(t *testing.T) {
+	text := `table inet f {
+	set webports { type inet_service; elements = { 80, 443 } }
+	map pm { type inet_service : verdict; elements = { 22 : accept } }
+	map empty { type ipv4_addr : verdict; }
+	chain input {
+		type filter hook input priority 0; policy drop;
+		tcp dport @webports accept
+		tcp dport vmap @pm
+		ip saddr vmap @empty
+	}
+}
+`
+	c, _, err := estate.ParseData("f.nft", []byte(text), nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range Lint([]*policy.Config{c}, LintOptions{}) {
+		if f.Check == "unused-object" {
+			t.Errorf("%s %s: %s", f.Check, f.Object, f.Message)
+		}
+	}
+	fl := &policy.Flow{Proto: policy.ProtoTCP, Src: netip.MustParseAddr("192.0.2.1"), Dst: netip.MustParseAddr("192.0.2.2"), SrcPort: 40000, DstPort: 22}
+	if d := c.Decide(c.Filter("input"), fl); d.Action != policy.Permit || d.Rule == nil || d.Rule.Pos.Line != 8 {
+		t.Fatalf("ssh decided by %+v", d)
 	}
 }

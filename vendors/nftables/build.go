@@ -270,7 +270,7 @@ func (b *builder) rule(c *chain, raw rawRule, index int) ([]*policy.Rule, error)
 		act, tgt := rp.action, target
 		for di, d := range rp.dims {
 			v := d[idx[di]]
-			sv := &setValue{kind: v.sel.kind, ips: v.ev.ips, rng: v.ev.rng}
+			sv := &setValue{kind: v.sel.kind, ips: v.ev.ips, rng: v.ev.rng, name: v.ref}
 			if v.ev.str != "" {
 				sv.strs = []string{v.ev.str}
 			}
@@ -332,6 +332,7 @@ func (b *builder) match(cd *cond, c *chain) policy.Match {
 	m.TCPFlags = cd.tcpFlags
 	m.NotInitial = cd.notInitial
 	m.Unresolved = cd.unresolved
+	m.ServiceRefs = cd.otherRefs
 	if len(never) > 0 {
 		// Matches nothing: an empty source set. The reasons are kept.
 		m.Src = policy.AddrMatch{Refs: m.Src.Refs, Unresolved: m.Src.Unresolved}

@@ -50,6 +50,7 @@ type cond struct {
 	dstOn      bool
 	srcRefs    []string
 	dstRefs    []string
+	otherRefs  []string // named sets and maps of other selectors (ports, protocols, interfaces)
 	proto      *policy.Ranges
 	sport      *policy.Ranges
 	dport      *policy.Ranges
@@ -69,6 +70,7 @@ func (c cond) clone() cond {
 	d.never = append([]string(nil), c.never...)
 	d.srcRefs = append([]string(nil), c.srcRefs...)
 	d.dstRefs = append([]string(nil), c.dstRefs...)
+	d.otherRefs = append([]string(nil), c.otherRefs...)
 	d.ct = append([]string(nil), c.ct...)
 	d.unresolved = append([]string(nil), c.unresolved...)
 	return d
@@ -98,6 +100,9 @@ func (c *cond) apply(sel selector, op string, sv *setValue) {
 	c.setFam(sel.fam, sel.w0)
 	if sel.proto >= 0 {
 		c.proto = intersectR(c.proto, policy.Single(uint16(sel.proto)))
+	}
+	if sv.name != "" && sel.f != fSrc && sel.f != fDst && !contains(c.otherRefs, sv.name) {
+		c.otherRefs = append(c.otherRefs, sv.name)
 	}
 	switch sel.f {
 	case fSrc, fDst:
@@ -230,6 +235,7 @@ func isOp(s string) bool {
 type variant struct {
 	sel selector
 	ev  elemVal
+	ref string // the named map it comes from ("" for an anonymous one)
 }
 
 type ruleParser struct {
@@ -873,6 +879,14 @@ func (rp *ruleParser) vmap(sel selector) error {
 	default:
 		return parser.Errorf(t.pos(), "expected a verdict map, found %s", t.describe())
 	}
+	if len(sv.elems) == 0 {
+		// a lookup in an empty map always misses: the rule never matches
+		rp.c.never = append(rp.c.never, "verdict map "+t.text+" is empty")
+		rp.c.apply(sel, "==", &setValue{kind: sel.kind, name: sv.name})
+		rp.verd = true
+		rp.action = policy.Next
+		return nil
+	}
 	es := append([]elemVal(nil), sv.elems...)
 	sortBySpecificity(es)
 	var vs []variant
@@ -882,7 +896,7 @@ func (rp *ruleParser) vmap(sel selector) error {
 				return err
 			}
 		}
-		vs = append(vs, variant{sel: sel, ev: e})
+		vs = append(vs, variant{sel: sel, ev: e, ref: sv.name})
 	}
 	rp.dims = append(rp.dims, vs)
 	rp.verd = true
