@@ -14,6 +14,7 @@ import (
 
 	"go4.org/netipx"
 
+	"github.com/fwpol/fwpol/internal/buildid"
 	"github.com/fwpol/fwpol/internal/wire"
 	"github.com/fwpol/fwpol/policy"
 )
@@ -33,8 +34,9 @@ import (
 const (
 	cacheMagic = "FWPOLC01"
 	// 3: Object.Meta; 4, 5: mapped packs with per-config checksums and the
-	// address index; 6: both
-	cacheVersion = 6
+	// address index; 6: both; 7: the writing build's ID after the version
+	// (a pack written by another build is not read: its parsers may differ)
+	cacheVersion = 7
 	// packHeader: magic, CRC-32C of the index section, its length (8 bytes).
 	packHeader = len(cacheMagic) + 4 + 8
 )
@@ -168,7 +170,7 @@ func (p *pack) index(data []byte) (ok bool) {
 		return false
 	}
 	d := &decoder{wire.Decoder{B: body}}
-	if d.Uvarint() != cacheVersion {
+	if d.Uvarint() != cacheVersion || d.Str() != packBuild() {
 		return false
 	}
 	n := d.Count()
@@ -207,6 +209,10 @@ func (p *pack) index(data []byte) (ok bool) {
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
+// packBuild names the build that writes and may read packs (a variable for
+// tests).
+var packBuild = buildid.ID
+
 // write installs the pack atomically. Entries kept from the old pack are
 // copied from its mapping: a fault there abandons the write.
 func (p *pack) write() (err error) {
@@ -227,6 +233,7 @@ func (p *pack) writeUnguarded() error {
 	sort.Strings(names)
 	e := &encoder{}
 	e.Uvarint(cacheVersion)
+	e.Str(packBuild())
 	e.Uvarint(uint64(len(names)))
 	for _, n := range names {
 		ent := p.entries[n]

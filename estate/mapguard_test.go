@@ -71,3 +71,28 @@ func TestTruncatedMappedPackFallsBackToParsing(t *testing.T) {
 		t.Fatal("a pack was installed from a truncated mapping")
 	}
 }
+
+// A pack written by another build of fwpol is not read: its parsers may
+// have produced something else from the same files.
+func TestPackOfAnotherBuildIsIgnored(t *testing.T) {
+	cache, dir := t.TempDir(), t.TempDir()
+	os.WriteFile(filepath.Join(dir, "h.rules"), []byte("*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\nCOMMIT\n"), 0o644)
+	if _, err := Load([]string{dir}, Options{CacheDir: cache}); err != nil {
+		t.Fatal(err)
+	}
+	packs, _ := filepath.Glob(filepath.Join(cache, "estate-*.pack"))
+	if len(packs) != 1 {
+		t.Fatalf("packs %v", packs)
+	}
+	if p := readPack(packs[0]); len(p.entries) != 1 {
+		t.Fatalf("own pack: %d entries", len(p.entries))
+	} else {
+		p.close()
+	}
+	old := packBuild
+	packBuild = func() string { return "another build" }
+	defer func() { packBuild = old }()
+	if p := readPack(packs[0]); len(p.entries) != 0 {
+		t.Fatalf("another build's pack read: %d entries", len(p.entries))
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/fwpol/fwpol/internal/buildid"
 	"github.com/fwpol/fwpol/internal/wire"
 	"github.com/fwpol/fwpol/policy"
 )
@@ -32,8 +33,10 @@ import (
 // its checksum and is rebuilt.
 
 const (
-	invCacheMagic   = "FWPOLI01"
-	invCacheVersion = 2
+	invCacheMagic = "FWPOLI01"
+	// 3: the writing build's ID after the path (another build's cache is
+	// not read: inventory expansion may differ)
+	invCacheVersion = 3
 )
 
 // racyWindow: inputs changed this recently are not trusted to show a later
@@ -122,7 +125,7 @@ func readCache(file, path string) *Inventory {
 		return nil
 	}
 	d := &decoder{wire.Decoder{B: body}}
-	if d.Uvarint() != invCacheVersion || d.str() != path {
+	if d.Uvarint() != invCacheVersion || d.str() != path || d.str() != buildid.ID() {
 		return nil
 	}
 	n := d.Count()
@@ -156,6 +159,7 @@ func writeCache(file, path string, inv *Inventory, rec *recorder) error {
 	e := &encoder{}
 	e.Uvarint(invCacheVersion)
 	e.str(path)
+	e.str(buildid.ID())
 	e.Uvarint(uint64(len(rec.deps)))
 	for _, d := range rec.deps {
 		e.B = append(e.B, d.kind)
