@@ -137,7 +137,7 @@ func ResolveSource(arg string, opt SourceOptions) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	tmp, err := os.MkdirTemp("", "fwpol-rev-")
+	tmp, err := os.MkdirTemp(revisionTmpBase(), "fwpol-rev-")
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +166,7 @@ func Revision(rev string, opt SourceOptions) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	tmp, err := os.MkdirTemp("", "fwpol-rev-")
+	tmp, err := os.MkdirTemp(revisionTmpBase(), "fwpol-rev-")
 	if err != nil {
 		return nil, err
 	}
