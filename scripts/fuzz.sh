@@ -3,14 +3,14 @@
 # A crash fails (Go writes the input to testdata/fuzz/). Go's coordinator
 # can also stop with "context deadline exceeded" when the time budget ends
 # while a worker is still minimizing an input: that is the budget, not a
-# finding, so it is reported and the target is run once more.
+# finding, so it is reported and the target is run again (up to three times).
 set -uo pipefail
 GO=${GO:-go}
 FUZZTIME=${FUZZTIME:-10s}
 status=0
 for pkg in $($GO list ./...); do
 	for f in $($GO test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true); do
-		for attempt in 1 2; do
+		for attempt in 1 2 3; do
 			echo "fuzz $pkg $f ($FUZZTIME)"
 			out=$($GO test -run '^$' -fuzz "^$f\$" -fuzztime "$FUZZTIME" -fuzzminimizetime 1s "$pkg" 2>&1)
 			rc=$?
@@ -24,7 +24,7 @@ for pkg in $($GO list ./...); do
 				break
 			fi
 			echo "note: $f hit the time budget while minimizing; running it again" >&2
-			[ $attempt -eq 2 ] && { echo "FAIL: $pkg $f did not finish within its budget twice" >&2; status=1; }
+			[ $attempt -eq 3 ] && { echo "FAIL: $pkg $f did not finish within its budget three times" >&2; status=1; }
 		done
 	done
 done
