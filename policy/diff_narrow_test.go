@@ -102,3 +102,28 @@ func TestNarrowedDiffEqualsWholeDiff(t *testing.T) {
 	}
 	t.Logf("%d narrowed, %d rules dropped, %d changes", narrowed, dropped, changes)
 }
+
+// FuzzNarrowedDiff: for any seed, narrowing changes nothing in the diff.
+func FuzzNarrowedDiff(f *testing.F) {
+	f.Add(int64(1), uint8(20))
+	f.Add(int64(7), uint8(60))
+	f.Fuzz(func(t *testing.T, seed int64, n uint8) {
+		rng := rand.New(rand.NewSource(seed))
+		a := plainFilter(rng, 1+int(n)%80)
+		ca := &Config{}
+		ca.AddFilter(a)
+		cb, b := mutate(rng, ca, a)
+		m := NewManager(1 << 12)
+		whole := m.diffFilters(ca, a, cb, b, DiffOptions{})
+		got := m.DiffFilters(ca, a, cb, b, DiffOptions{})
+		if len(got.Changes) != len(whole.Changes) || got.Summary != whole.Summary {
+			t.Fatalf("%d changes narrowed, %d whole", len(got.Changes), len(whole.Changes))
+		}
+		for k, c := range got.Changes {
+			w := whole.Changes[k]
+			if c.Old != w.Old || c.New != w.New || !c.Set.Equal(w.Set) {
+				t.Fatalf("change %d: narrowed %v → %v, whole %v → %v", k, c.Old, c.New, w.Old, w.New)
+			}
+		}
+	})
+}
