@@ -56,6 +56,7 @@ import (
 
 	"github.com/fwpol/fwpol/policy"
 	"github.com/fwpol/fwpol/vendors"
+	"github.com/fwpol/fwpol/vendors/render"
 )
 
 // Vendor is the ASA syntax.
@@ -88,6 +89,12 @@ func Detect(data []byte) int {
 		if hasPrefixes(line, "ASA Version ", "PIX Version ", "FWSM Version ", "NGFW Version ") {
 			return 100
 		}
+		if v, ok := render.MarkedVendor(line); ok {
+			if v == "asa" {
+				return 100
+			}
+			return 0
+		}
 		t := bytes.TrimLeft(line, " \t")
 		indented := len(t) < len(line)
 		switch {
@@ -101,6 +108,11 @@ func Detect(data []byte) int {
 		case !indented && bytes.HasPrefix(line, []byte("access-list ")) &&
 			(hasWord(line, "any4") || hasWord(line, "any6")):
 			score = 80
+		case !indented && bytes.HasPrefix(line, []byte("access-list ")) && bytes.Contains(line, []byte(" 255.")):
+			// a netmask: IOS access-list lines carry wildcards (0.0.0.255)
+			// and would read 255.255.255.0 as "any address whose last
+			// octet is 0" (this wins over IOS's syntax votes)
+			return 90
 		}
 	}
 	return score

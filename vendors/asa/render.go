@@ -58,6 +58,7 @@ func renderASA(cfg *policy.Config, opt vendors.RenderOptions) ([]byte, error) {
 		r.filter(&body, &res.Filters[i])
 	}
 	var out bytes.Buffer
+	out.WriteString(render.Mark("asa"))
 	for _, w := range r.warns {
 		out.WriteString("! fwpol warning: " + strings.ReplaceAll(w, "\n", " ") + "\n")
 	}

@@ -258,6 +258,10 @@ func (s *state) addrArg(c *cursor, v6 bool, out *addrSpec) error {
 	}
 	if !v6 && c.more() {
 		if m, ok := parseV4(c.peek()); ok {
+			if m4 := m.As4(); m4[0] == 255 && m != netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
+				// an ASA-style netmask pasted into an IOS-family ACL
+				s.cfg.Warnf(c.pos(), "%s looks like a netmask; this syntax reads it as a wildcard (don't-care bits), matching a very different set of addresses", c.peek())
+			}
 			// the key is the line text "A W" (one space apart or not)
 			k := s.keyBuf[:0]
 			k = append(append(append(k, w...), ' '), c.peek()...)

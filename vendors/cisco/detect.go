@@ -1,6 +1,10 @@
 package cisco
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/fwpol/fwpol/vendors/render"
+)
 
 // detectFor scores data for dialect d. All three dialects share one
 // analysis; the dialect it picks gets the score and the other two half of
@@ -47,6 +51,15 @@ func classify(data []byte) (dialect, int) {
 		}
 		t := bytes.TrimLeft(ln, " \t")
 		indent := len(ln) - len(t)
+		if v, ok := render.MarkedVendor(t); ok {
+			// written by fwpol's renderer for this dialect
+			for d, name := range dialectVendor {
+				if name == v {
+					return dialect(d), 100
+				}
+			}
+			return dIOS, 0
+		}
 		switch {
 		case hasPrefix(t, "ASA Version"), hasPrefix(t, "PIX Version"), hasPrefix(t, "nameif "),
 			hasPrefix(t, "security-level "), hasPrefix(t, "object network "),

@@ -143,6 +143,7 @@ func renderDialect(cfg *policy.Config, opt vendors.RenderOptions, d dialect) ([]
 		r.filter(&body, &res.Filters[i])
 	}
 	var out bytes.Buffer
+	out.WriteString(render.Mark(dialectVendor[r.d]))
 	if len(r.warns) > 0 {
 		for _, w := range r.warns {
 			out.WriteString("! fwpol warning: " + strings.ReplaceAll(w, "\n", " ") + "\n")

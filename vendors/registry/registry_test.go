@@ -4,6 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/fwpol/fwpol/policy"
+	"github.com/fwpol/fwpol/vendors"
 )
 
 // FuzzDetect: every vendor's Detect sees every file an estate walk finds,
@@ -48,5 +51,41 @@ func TestDetectPicksEachFixtureVendor(t *testing.T) {
 				t.Errorf("%s: detected %s, want a Cisco dialect", f, v.Name)
 			}
 		}
+	}
+}
+
+// What a renderer writes is detected as its vendor again: an ASA access-list
+// without other ASA markers was read as IOS, its netmasks as wildcards
+// (10.157.64.0 255.255.192.0 became "any address ending in .64.0/18 bits").
+func TestRenderedConfigsAreDetectedAsTheirVendor(t *testing.T) {
+	for _, variant := range []string{"sparse", "v6"} {
+		cfg := policy.GenerateACL(200, 3, variant)
+		for _, v := range All() {
+			if v.Render == nil {
+				continue
+			}
+			out, err := v.Render(cfg, vendors.RenderOptions{Warn: func(string) {}})
+			if err != nil {
+				t.Fatalf("%s: %v", v.Name, err)
+			}
+			got, ok := Detect(out)
+			if !ok || got.Name != v.Name {
+				t.Errorf("%s (%s): detected as %v", v.Name, variant, got.Name)
+			}
+		}
+	}
+}
+
+// An ASA access-list with netmasks and no other ASA marker is ASA: read as
+// IOS, its masks would be wildcards and the rule would match other hosts.
+func TestASANetmaskAccessListIsASA(t *testing.T) {
+	data := []byte("hostname fw\naccess-list acl extended deny ip 10.157.64.0 255.255.192.0 172.31.74.192 255.255.255.192\naccess-list acl extended permit ip any any\n")
+	if v, ok := Detect(data); !ok || v.Name != "asa" {
+		t.Fatalf("detected %v", v.Name)
+	}
+	// IOS numbered lists with wildcards stay IOS
+	data = []byte("hostname r1\naccess-list 101 deny ip 10.157.64.0 0.0.63.255 any\naccess-list 101 permit ip any any\n")
+	if v, ok := Detect(data); !ok || v.Name != "ios" {
+		t.Fatalf("IOS detected as %v", v.Name)
 	}
 }

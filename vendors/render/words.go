@@ -31,3 +31,24 @@ func LinuxProtoWord(p uint16) string {
 	}
 	return strconv.Itoa(int(p))
 }
+
+// renderMark starts what the Cisco-family and ASA renderers write, so their
+// output is detected as the dialect it was written for: an ASA, NX-OS or
+// EOS access-list without other markers reads as IOS (and ASA netmasks as
+// IOS wildcards).
+const renderMark = "! fwpol render for "
+
+// Mark is the first line of a rendering for vendor.
+func Mark(vendor string) string { return renderMark + vendor + "\n" }
+
+// MarkedVendor reads the vendor from a Mark line.
+func MarkedVendor(line []byte) (string, bool) {
+	if len(line) <= len(renderMark) || string(line[:len(renderMark)]) != renderMark {
+		return "", false
+	}
+	v := line[len(renderMark):]
+	for len(v) > 0 && (v[len(v)-1] == '\r' || v[len(v)-1] == ' ') {
+		v = v[:len(v)-1]
+	}
+	return string(v), true
+}
