@@ -335,7 +335,7 @@ func (l *configLinter) broad(c *policy.Config, f *policy.Filter, r *policy.Rule,
 		return LintFinding{}, false
 	}
 	src, dst := &r.Match.Src, &r.Match.Dst
-	isAny := func(a *policy.AddrMatch) bool { return a.Any && !a.Negate }
+	isAny := func(a *policy.AddrMatch) bool { return !a.Negate && (a.Any || wholeFamilies(a.Set)) }
 	fd := base("", SevWarning, r.Pos)
 	fd.Filter, fd.Rule, fd.Action = f.Name, r.Name, "permit"
 	if isAny(src) && isAny(dst) {
@@ -352,6 +352,25 @@ func (l *configLinter) broad(c *policy.Config, f *policy.Filter, r *policy.Rule,
 		return fd, true
 	}
 	return LintFinding{}, false
+}
+
+// wholeFamilies reports whether s is every address of one or both families
+// (ASA "any4", an nft rule whose "ip" selector implies IPv4): "any" as far
+// as a rule of that family can tell.
+func wholeFamilies(s *policy.AddrSet) bool {
+	if s == nil || len(s.Wildcards()) > 0 {
+		return false
+	}
+	rs := s.Ranges()
+	if len(rs) == 0 || len(rs) > 2 {
+		return false
+	}
+	for _, r := range rs {
+		if p, ok := r.Prefix(); !ok || p.Bits() != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // widest returns the first source network wider than the limit ("" if none).

@@ -119,3 +119,34 @@ func TestLintOnlySomeChecks(t *testing.T) {
 		}
 	}
 }
+
+// A source of every IPv4 (or IPv6) address is "any": ASA any4 and an nft
+// rule whose ip selector implies IPv4 are not broad-source findings, and with
+// any destination they are permit-any-any.
+func TestWholeFamilySourceIsAny(t *testing.T) {
+	cfgs := map[string]string{
+		"fw.cfg": "ASA Version 9.8(1)\naccess-list out extended permit udp any4 host 192.0.2.1 eq 69\naccess-list out extended permit tcp any4 any4 eq 22\naccess-list out extended permit tcp 0.0.0.0 128.0.0.0 host 192.0.2.1 eq 80\naccess-group out in interface outside\n",
+		"h.nft":  "table inet f {\n\tchain input {\n\t\ttype filter hook input priority 0; policy drop;\n\t\tip daddr 192.0.2.1 tcp dport 443 accept\n\t}\n}\n",
+	}
+	got := map[string]string{}
+	for name, text := range cfgs {
+		c, _, err := estate.ParseData(name, []byte(text), nil, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range Lint([]*policy.Config{c}, LintOptions{}) {
+			if f.Check == "broad-source" || f.Check == "permit-any-any" {
+				got[name+":"+f.Rule] = f.Check
+			}
+		}
+	}
+	want := map[string]string{"fw.cfg:2": "permit-any-any", "fw.cfg:3": "broad-source"}
+	if len(got) != len(want) {
+		t.Fatalf("findings %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %q, want %q (all %v)", k, got[k], v, got)
+		}
+	}
+}
