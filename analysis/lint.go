@@ -275,6 +275,12 @@ func (l *configLinter) lint(c *policy.Config) []LintFinding {
 				fd.Check, fd.Severity = "empty", SevWarning
 			case policy.FindingShadowed:
 				switch {
+				case pf.Conflict && implicitRule(f, pf):
+					// a rule the platform adds (IOS/NX-OS IPv6 neighbor
+					// discovery permits), not one the team wrote
+					fd.Check, fd.Severity = "shadowed", SevWarning
+					fd.Message = "the platform's implicit neighbor-discovery permit (" + pf.Rule + ") never applies: earlier rules " +
+						policy.RefList(pf.Related, pf.RelatedMore) + " decide its packets (IPv6 neighbor discovery fails where this ACL is applied)"
 				case pf.Conflict:
 					fd.Check, fd.Severity = "shadowed-conflict", SevError
 				case pf.Action == policy.Permit:
@@ -315,6 +321,17 @@ func (l *configLinter) lint(c *policy.Config) []LintFinding {
 	}
 	markSuppressed(c, out)
 	return out
+}
+
+// implicitRule reports whether the finding is about a rule the platform
+// adds to the filter (Extras.Vendor "implicit").
+func implicitRule(f *policy.Filter, pf policy.Finding) bool {
+	for _, r := range f.Rules {
+		if r != nil && r.Name == pf.Rule && r.Pos == pf.Pos {
+			return r.Extras.Vendor["implicit"] == "true"
+		}
+	}
+	return false
 }
 
 func hasDecidingRule(f *policy.Filter) bool {

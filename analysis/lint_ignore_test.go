@@ -150,3 +150,25 @@ func TestWholeFamilySourceIsAny(t *testing.T) {
 		}
 	}
 }
+
+// IOS adds neighbor-discovery permits to IPv6 ACLs; an explicit deny-all
+// before them is a warning about what breaks, not an error about a rule the
+// team wrote.
+func TestImplicitNDPermitsShadowedIsAWarning(t *testing.T) {
+	c, _, err := estate.ParseData("r1.cfg", []byte("hostname r1\nipv6 access-list V6\n deny ipv6 any any\n!\ninterface Gi0/0\n ipv6 traffic-filter V6 in\n"), nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range Lint([]*policy.Config{c}, LintOptions{}) {
+		if strings.HasPrefix(f.Rule, "implicit-nd") {
+			n++
+			if f.Check != "shadowed" || f.Severity != SevWarning || !strings.Contains(f.Message, "neighbor discovery fails") {
+				t.Errorf("%+v", f)
+			}
+		}
+	}
+	if n != 2 {
+		t.Fatalf("%d findings about the implicit permits, want 2", n)
+	}
+}

@@ -3,8 +3,6 @@ package analysis
 import (
 	"net/netip"
 	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/fwpol/fwpol/policy"
 )
@@ -89,7 +87,7 @@ func (l *configLinter) lintLarge(c *policy.Config, f *policy.Filter) ([]policy.F
 			}
 		}
 		if changed && fd.Kind == policy.FindingRedundant {
-			fd.Message = "removing it changes no verdict: its packets would be decided the same way by " + refList(fd.Related, fd.RelatedMore)
+			fd.Message = "removing it changes no verdict: its packets would be decided the same way by " + policy.RefList(fd.Related, fd.RelatedMore)
 		}
 	}
 	if tailFinding != nil {
@@ -149,19 +147,6 @@ func (l *configLinter) catchAllTail(f *policy.Filter) (*policy.Rule, *policy.Fin
 	return t, &policy.Finding{Kind: policy.FindingRedundant, Filter: f.Name, Rule: t.Name, Line: t.Pos.Line, Pos: t.Pos,
 		Action: t.Action, Related: []policy.RuleRef{def},
 		Message: "removing it changes no verdict: its packets would be decided the same way by " + def.String()}, true
-}
-
-// refList formats related rules as policy's messages do.
-func refList(rs []policy.RuleRef, more int) string {
-	parts := make([]string, len(rs))
-	for i, r := range rs {
-		parts[i] = r.String()
-	}
-	s := strings.Join(parts, ", ")
-	if more > 0 {
-		s += " and " + strconv.Itoa(more) + " more"
-	}
-	return s
 }
 
 type interval struct {

@@ -101,7 +101,7 @@ func template(sub *policy.Filter, found []policy.Finding) ([]memoFinding, bool) 
 			}
 			mf.related = append(mf.related, j)
 		}
-		refs := refList(fd.Related, fd.RelatedMore)
+		refs := policy.RefList(fd.Related, fd.RelatedMore)
 		k := strings.Index(fd.Message, refs)
 		if k < 0 {
 			return nil, false
@@ -126,7 +126,7 @@ func materialize(sub *policy.Filter, tmpl []memoFinding) []policy.Finding {
 				fd.Related = append(fd.Related, policy.RuleRef{Filter: sub.Name, Rule: rj.Name, Line: rj.Pos.Line, Action: rj.Action})
 			}
 		}
-		fd.Message = mf.pre + refList(fd.Related, fd.RelatedMore) + mf.post
+		fd.Message = mf.pre + policy.RefList(fd.Related, fd.RelatedMore) + mf.post
 		out[k] = fd
 	}
 	return out

@@ -118,6 +118,10 @@ func (m *Manager) LintFilter(c *Config, f *Filter) []Finding {
 	return out
 }
 
+// RefList writes rules as a finding names them: "10 (line 3, deny), 20
+// (line 4, permit) and 3 more".
+func RefList(rs []RuleRef, more int) string { return refList(rs, more) }
+
 func refList(rs []RuleRef, more int) string {
 	parts := make([]string, len(rs))
 	for i, r := range rs {
