@@ -73,13 +73,42 @@ func (r Region) String() string {
 		b.WriteString(" dport " + r.DstPorts.String())
 	}
 	if r.ICMP != nil {
-		parts := make([]string, len(r.ICMP))
-		for i, ir := range r.ICMP {
-			parts[i] = ir.String()
-		}
-		b.WriteString(" " + strings.Join(parts, ","))
+		b.WriteString(" " + icmpText(r.ICMP))
 	}
 	return b.String()
+}
+
+// icmpText writes ICMP ranges compactly, types grouped by their codes:
+// "icmp-type 0,10,15-20" (every code), "icmp-type 1-9,11,21-255 code
+// 0,30,35-40".
+func icmpText(irs []ICMPRange) string {
+	var order []string // code lists, in order of first appearance
+	types := map[string][]string{}
+	for i := 0; i < len(irs); {
+		t := irs[i].Types
+		j := i
+		var codes []string
+		for j < len(irs) && irs[j].Types == t {
+			if irs[j].Codes != (Range{0, 255}) {
+				codes = append(codes, irs[j].Codes.String())
+			}
+			j++
+		}
+		k := strings.Join(codes, ",")
+		if _, seen := types[k]; !seen {
+			order = append(order, k)
+		}
+		types[k] = append(types[k], t.String())
+		i = j
+	}
+	parts := make([]string, len(order))
+	for i, k := range order {
+		parts[i] = "icmp-type " + strings.Join(types[k], ",")
+		if k != "" {
+			parts[i] += " code " + k
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 func protoString(ps Ranges, fam Family) string {
@@ -437,6 +466,56 @@ func splitByPortUse(base Region, protos Ranges, dport, sport []ival) []Region {
 
 // icmpRanges splits type<<8|code intervals into type/code rectangles.
 func icmpRanges(rs Ranges) []ICMPRange {
+	return mergeICMPTypes(icmpRangesByType(rs))
+}
+
+// mergeICMPTypes joins consecutive types with the same codes: "types 1-255,
+// codes 0 and 30" is two entries, not 510.
+func mergeICMPTypes(in []ICMPRange) []ICMPRange {
+	type group struct {
+		types Range
+		codes []Range
+	}
+	var groups []group
+	for i := 0; i < len(in); {
+		t := in[i].Types
+		j := i
+		var codes []Range
+		for j < len(in) && in[j].Types == t {
+			codes = append(codes, in[j].Codes)
+			j++
+		}
+		if n := len(groups); n > 0 && groups[n-1].types.Hi+1 == t.Lo && sameRanges(groups[n-1].codes, codes) {
+			groups[n-1].types.Hi = t.Hi
+		} else {
+			groups = append(groups, group{t, codes})
+		}
+		i = j
+	}
+	out := make([]ICMPRange, 0, len(in))
+	for _, g := range groups {
+		for _, c := range g.codes {
+			out = append(out, ICMPRange{g.types, c})
+		}
+	}
+	return out
+}
+
+func sameRanges(a, b []Range) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// icmpRangesByType splits type<<8|code ranges into per-type entries (whole
+// runs of types with every code as one).
+func icmpRangesByType(rs Ranges) []ICMPRange {
 	var out []ICMPRange
 	for _, r := range rs {
 		lo, hi := int(r.Lo), int(r.Hi)

@@ -407,3 +407,36 @@ func TestSampleSkipsFreeLevelsExactly(t *testing.T) {
 		}
 	}
 }
+
+// Consecutive ICMP types with the same codes print as one range: types
+// 1-255 with codes 0 and 30 are two entries, not 510.
+func TestICMPRegionsMergeTypes(t *testing.T) {
+	var rs []Range
+	for ty := 1; ty <= 255; ty++ {
+		rs = append(rs, Range{uint16(ty<<8 | 0), uint16(ty<<8 | 0)}, Range{uint16(ty<<8 | 30), uint16(ty<<8 | 30)})
+	}
+	got := icmpRanges(NewRanges(rs...))
+	want := []ICMPRange{{Range{1, 255}, Range{0, 0}}, {Range{1, 255}, Range{30, 30}}}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("%v", got)
+	}
+	// whole types stay one entry, and a following type with other codes
+	// stays apart
+	got = icmpRanges(NewRanges(Range{0, 3<<8 | 255}, Range{4 << 8, 4<<8 | 7}))
+	if len(got) != 2 || got[0] != (ICMPRange{Range{0, 3}, Range{0, 255}}) || got[1] != (ICMPRange{Range{4, 4}, Range{0, 7}}) {
+		t.Fatalf("%v", got)
+	}
+}
+
+func TestICMPTextGroupsTypesByCodes(t *testing.T) {
+	irs := []ICMPRange{
+		{Range{0, 0}, Range{0, 255}},
+		{Range{1, 9}, Range{0, 0}}, {Range{1, 9}, Range{30, 30}},
+		{Range{10, 10}, Range{0, 255}},
+		{Range{11, 11}, Range{0, 0}}, {Range{11, 11}, Range{30, 30}},
+		{Range{12, 12}, Range{5, 5}},
+	}
+	if got, want := icmpText(irs), "icmp-type 0,10, icmp-type 1-9,11 code 0,30, icmp-type 12 code 5"; got != want {
+		t.Fatalf("%q, want %q", got, want)
+	}
+}
