@@ -158,6 +158,9 @@ func ResolveSource(arg string, opt SourceOptions) (*Source, error) {
 // revision rev (read-only, in a temporary tree; Close removes it), for
 // loading the same paths as in the working tree with InTree.
 func Revision(rev string, opt SourceOptions) (*Source, error) {
+	if _, err := gitOut(opt.Dir, "rev-parse", "--git-dir"); err != nil {
+		return nil, fmt.Errorf("%q: not inside a git repository: %w", rev, ErrNotASource)
+	}
 	commit, err := gitOut(opt.Dir, "rev-parse", "--verify", "--quiet", rev+"^{commit}")
 	if err != nil || commit == "" {
 		return nil, fmt.Errorf("%q: not a git revision of this repository: %w", rev, ErrNotASource)

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -68,7 +69,13 @@ func newGenACLCmd(ios *IOStreams) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			v, ok := registry.Lookup(vendor)
 			if !ok || v.Render == nil {
-				return usageErrorf("--vendor: %q cannot be rendered (one of: %s)", vendor, registry.Names())
+				var names []string
+				for _, x := range registry.All() {
+					if x.Render != nil {
+						names = append(names, x.Name)
+					}
+				}
+				return usageErrorf("--vendor: %q cannot be rendered (one of: %s)", vendor, strings.Join(names, ", "))
 			}
 			switch variant {
 			case "sparse", "p64", "p16", "v6":

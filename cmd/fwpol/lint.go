@@ -196,6 +196,9 @@ func checkSet(only, skip []string) (map[string]bool, error) {
 	for _, id := range skip {
 		delete(set, id)
 	}
+	if len(set) == 0 {
+		return nil, usageErrorf("--check and --skip-check leave no check to run")
+	}
 	return set, nil
 }
 
