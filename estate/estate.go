@@ -490,7 +490,7 @@ func ParseData(path string, data []byte, forced *vendors.Vendor, required bool) 
 		v, ok = registry.Detect(data)
 		if !ok {
 			if required {
-				return nil, false, &parser.Error{Pos: parser.Pos{File: path}, Msg: fmt.Sprintf("cannot tell which vendor syntax this is; use --vendor (one of: %s)", registry.Names())}
+				return nil, false, &parser.Error{Pos: parser.Pos{File: path}, Msg: fmt.Sprintf("cannot tell which vendor syntax this is (one of: %s); name it with the device's vendor: in the inventory, or fwpol parse --vendor", registry.Names())}
 			}
 			return nil, true, nil
 		}
