@@ -108,10 +108,12 @@ func Detect(data []byte) int {
 		case !indented && bytes.HasPrefix(line, []byte("access-list ")) &&
 			(hasWord(line, "any4") || hasWord(line, "any6")):
 			score = 80
-		case !indented && bytes.HasPrefix(line, []byte("access-list ")) && bytes.Contains(line, []byte(" 255.")):
-			// a netmask: IOS access-list lines carry wildcards (0.0.0.255)
-			// and would read 255.255.255.0 as "any address whose last
-			// octet is 0" (this wins over IOS's syntax votes)
+		case !indented && bytes.HasPrefix(line, []byte("access-list ")) && bytes.Contains(line, []byte(" 255.")) &&
+			(hasWord(line, "extended") || hasWord(line, "standard")):
+			// ASA's typed access-list with a netmask: IOS numbered lists
+			// have no type word and carry wildcards (0.0.0.255), and would
+			// read 255.255.255.0 as "any address whose last octet is 0"
+			// (this wins over IOS's syntax votes)
 			return 90
 		}
 	}

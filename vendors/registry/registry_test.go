@@ -89,3 +89,11 @@ func TestASANetmaskAccessListIsASA(t *testing.T) {
 		t.Fatalf("IOS detected as %v", v.Name)
 	}
 }
+
+// An IOS standard list naming the broadcast address is still IOS.
+func TestIOSBroadcastHostIsIOS(t *testing.T) {
+	data := []byte("hostname r1\naccess-list 10 permit 255.255.255.255\naccess-list 10 deny any\n")
+	if v, ok := Detect(data); !ok || v.Name != "ios" {
+		t.Fatalf("detected %v", v.Name)
+	}
+}
