@@ -244,6 +244,34 @@ func (p *nparser) getTable(fam string, name tok, create bool) (*table, error) {
 	return t, nil
 }
 
+// chainRef reads "[FAMILY] TABLE CHAIN" of a command (the table must
+// exist) and returns the chain, created when create is set, and its name.
+func (p *nparser) chainRef(create bool) (*chain, tok, error) {
+	tb, err := p.tableRef(false)
+	if err != nil {
+		return nil, tok{}, err
+	}
+	name, err := p.word("chain name")
+	if err != nil {
+		return nil, tok{}, err
+	}
+	c, err := p.getChain(tb, name, create)
+	return c, name, err
+}
+
+// setRef reads "[FAMILY] TABLE SET" of a command like chainRef.
+func (p *nparser) setRef(create, isMap bool) (*nset, error) {
+	tb, err := p.tableRef(false)
+	if err != nil {
+		return nil, err
+	}
+	name, err := p.word("set name")
+	if err != nil {
+		return nil, err
+	}
+	return p.getSet(tb, name, create, isMap)
+}
+
 func (p *nparser) getChain(t *table, name tok, create bool) (*chain, error) {
 	if c, ok := t.chainByName[name.text]; ok {
 		return c, nil
@@ -370,15 +398,7 @@ func (p *nparser) command(sub tok, insert bool) error {
 		}
 		return p.tableBody(tb, open)
 	case "chain":
-		tb, err := p.tableRef(false)
-		if err != nil {
-			return err
-		}
-		cname, err := p.word("chain name")
-		if err != nil {
-			return err
-		}
-		ch, err := p.getChain(tb, cname, true)
+		ch, _, err := p.chainRef(true)
 		if err != nil {
 			return err
 		}
@@ -388,15 +408,7 @@ func (p *nparser) command(sub tok, insert bool) error {
 		}
 		return p.chainBody(ch, open)
 	case "set", "map":
-		tb, err := p.tableRef(false)
-		if err != nil {
-			return err
-		}
-		sname, err := p.word("set name")
-		if err != nil {
-			return err
-		}
-		s, err := p.getSet(tb, sname, true, sub.text == "map")
+		s, err := p.setRef(true, sub.text == "map")
 		if err != nil {
 			return err
 		}
@@ -406,15 +418,7 @@ func (p *nparser) command(sub tok, insert bool) error {
 		}
 		return p.setBody(s, open)
 	case "element":
-		tb, err := p.tableRef(false)
-		if err != nil {
-			return err
-		}
-		sname, err := p.word("set name")
-		if err != nil {
-			return err
-		}
-		s, err := p.getSet(tb, sname, false, false)
+		s, err := p.setRef(false, false)
 		if err != nil {
 			return err
 		}
@@ -424,15 +428,7 @@ func (p *nparser) command(sub tok, insert bool) error {
 		}
 		return p.elements(s, open)
 	case "rule":
-		tb, err := p.tableRef(false)
-		if err != nil {
-			return err
-		}
-		cname, err := p.word("chain name")
-		if err != nil {
-			return err
-		}
-		ch, err := p.getChain(tb, cname, false)
+		ch, cname, err := p.chainRef(false)
 		if err != nil {
 			return err
 		}
@@ -511,30 +507,14 @@ func (p *nparser) flush(t tok) error {
 		}
 		return nil
 	case "chain":
-		tb, err := p.tableRef(false)
-		if err != nil {
-			return err
-		}
-		cn, err := p.word("chain name")
-		if err != nil {
-			return err
-		}
-		c, err := p.getChain(tb, cn, false)
+		c, _, err := p.chainRef(false)
 		if err != nil {
 			return err
 		}
 		c.rules = nil
 		return nil
 	case "set", "map":
-		tb, err := p.tableRef(false)
-		if err != nil {
-			return err
-		}
-		sn, err := p.word("set name")
-		if err != nil {
-			return err
-		}
-		s, err := p.getSet(tb, sn, false, false)
+		s, err := p.setRef(false, false)
 		if err != nil {
 			return err
 		}
