@@ -245,6 +245,22 @@ func (m *Manager) split2(a, b uint32) (lv int32, a0, a1, b0, b1 uint32) {
 	return
 }
 
+// cof returns the cofactors of x at level lv (x itself on both sides when
+// its top variable is below lv).
+func (m *Manager) cof(x uint32, lv int32) (lo, hi uint32) {
+	if n := m.nodes[x]; n.level == lv {
+		return n.lo, n.hi
+	}
+	return x, x
+}
+
+func b2u(v bool) uint32 {
+	if v {
+		return 1
+	}
+	return 0
+}
+
 // and is a ∧ b (boolean operands).
 func (m *Manager) and(a, b uint32) uint32 {
 	switch {
@@ -368,11 +384,7 @@ func (m *Manager) intersects(a, b uint32) bool {
 	lv, a0, a1, b0, b1 := m.split2(a, b)
 	_ = lv
 	res := m.intersects(a0, b0) || m.intersects(a1, b1)
-	r := uint32(0)
-	if res {
-		r = 1
-	}
-	m.cachePut(opIntersects, a, b, 0, r)
+	m.cachePut(opIntersects, a, b, 0, b2u(res))
 	return res
 }
 
@@ -401,24 +413,12 @@ func (m *Manager) intersects3(a, b, c uint32) bool {
 	if r, ok := m.cacheGet(opIntersects3, a, b, c); ok {
 		return r == 1
 	}
-	na, nb, nc := m.nodes[a], m.nodes[b], m.nodes[c]
-	lv := min(na.level, nb.level, nc.level)
-	a0, a1, b0, b1, c0, c1 := a, a, b, b, c, c
-	if na.level == lv {
-		a0, a1 = na.lo, na.hi
-	}
-	if nb.level == lv {
-		b0, b1 = nb.lo, nb.hi
-	}
-	if nc.level == lv {
-		c0, c1 = nc.lo, nc.hi
-	}
+	lv := min(m.nodes[a].level, m.nodes[b].level, m.nodes[c].level)
+	a0, a1 := m.cof(a, lv)
+	b0, b1 := m.cof(b, lv)
+	c0, c1 := m.cof(c, lv)
 	res := m.intersects3(a0, b0, c0) || m.intersects3(a1, b1, c1)
-	r := uint32(0)
-	if res {
-		r = 1
-	}
-	m.cachePut(opIntersects3, a, b, c, r)
+	m.cachePut(opIntersects3, a, b, c, b2u(res))
 	return res
 }
 
@@ -437,11 +437,7 @@ func (m *Manager) subset(a, b uint32) bool {
 	}
 	_, a0, a1, b0, b1 := m.split2(a, b)
 	res := m.subset(a0, b0) && m.subset(a1, b1)
-	r := uint32(0)
-	if res {
-		r = 1
-	}
-	m.cachePut(opIntersects, a, b, 1, r)
+	m.cachePut(opIntersects, a, b, 1, b2u(res))
 	return res
 }
 
@@ -567,27 +563,13 @@ func (m *Manager) differsOn(e, f, a, b uint32) bool {
 	if slot.op == op && slot.a == e && slot.b == f && slot.c == a && slot.d == b {
 		return slot.res == 1
 	}
-	ne, nf, na, nb := m.nodes[e], m.nodes[f], m.nodes[a], m.nodes[b]
-	lv := min(ne.level, nf.level, na.level, nb.level)
-	e0, e1, f0, f1, a0, a1, b0, b1 := e, e, f, f, a, a, b, b
-	if ne.level == lv {
-		e0, e1 = ne.lo, ne.hi
-	}
-	if nf.level == lv {
-		f0, f1 = nf.lo, nf.hi
-	}
-	if na.level == lv {
-		a0, a1 = na.lo, na.hi
-	}
-	if nb.level == lv {
-		b0, b1 = nb.lo, nb.hi
-	}
+	lv := min(m.nodes[e].level, m.nodes[f].level, m.nodes[a].level, m.nodes[b].level)
+	e0, e1 := m.cof(e, lv)
+	f0, f1 := m.cof(f, lv)
+	a0, a1 := m.cof(a, lv)
+	b0, b1 := m.cof(b, lv)
 	res := m.differsOn(e0, f0, a0, b0) || m.differsOn(e1, f1, a1, b1)
-	r := uint32(0)
-	if res {
-		r = 1
-	}
-	*slot = cacheEntry{a: e, b: f, c: a, d: b, op: op, res: r}
+	*slot = cacheEntry{a: e, b: f, c: a, d: b, op: op, res: b2u(res)}
 	return res
 }
 
