@@ -242,17 +242,7 @@ func (r *asaRenderer) ruleLines(f *render.Filter, ru *render.Rule) []string {
 		if p.icmp {
 			icmps = icmpOps(ru.ICMPTypes, ru.ICMPCodes)
 		}
-		for _, s := range srcs {
-			for _, sp := range sps {
-				for _, d := range dsts {
-					for _, dp := range dps {
-						for _, ic := range icmps {
-							out = append(out, join(act, p.tok, s, sp, d, dp, ic, optText))
-						}
-					}
-				}
-			}
-		}
+		out = append(out, render.Entries(act, p.tok, srcs, sps, dsts, dps, icmps, optText)...)
 	}
 	if len(out) > 256 {
 		r.warnf("%s: expands into %d entries", where, len(out))
@@ -275,20 +265,6 @@ func stateText(m *policy.Match) string {
 		p = append(p, "state "+strings.Join(m.CtStates, ","))
 	}
 	return strings.Join(p, ", ")
-}
-
-func join(parts ...string) string {
-	var b strings.Builder
-	for _, p := range parts {
-		if p == "" {
-			continue
-		}
-		if b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(p)
-	}
-	return b.String()
 }
 
 func (r *asaRenderer) addrs(a render.Addr, fam policy.Family) []string {

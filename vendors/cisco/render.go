@@ -460,18 +460,7 @@ func (r *renderer) ruleLines(f *render.Filter, ru *render.Rule, v6, std bool) []
 		if p.icmp {
 			icmps = icmpToks(ru.ICMPTypes, ru.ICMPCodes)
 		}
-		for _, s := range srcs {
-			for _, sp := range sps {
-				for _, d := range dsts {
-					for _, dp := range dps {
-						for _, ic := range icmps {
-							parts := []string{act, p.tok, s, sp, d, dp, ic, opts}
-							out = append(out, joinNonEmpty(parts))
-						}
-					}
-				}
-			}
-		}
+		out = append(out, render.Entries(act, p.tok, srcs, sps, dsts, dps, icmps, opts)...)
 	}
 	if len(out) > 256 {
 		r.warnf("%s: expands into %d entries", where, len(out))
@@ -494,20 +483,6 @@ func hasFlagWord(opts string) bool {
 		}
 	}
 	return false
-}
-
-func joinNonEmpty(parts []string) string {
-	var b strings.Builder
-	for _, p := range parts {
-		if p == "" {
-			continue
-		}
-		if b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(p)
-	}
-	return b.String()
 }
 
 // options writes the trailing keywords; ok is false when the rule cannot be

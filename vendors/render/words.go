@@ -2,6 +2,7 @@ package render
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/fwpol/fwpol/policy"
 )
@@ -51,4 +52,37 @@ func MarkedVendor(line []byte) (string, bool) {
 		v = v[:len(v)-1]
 	}
 	return string(v), true
+}
+
+// Entries writes the ACL entries (Cisco family, ASA) of one protocol: one
+// per combination of source, source port, destination, destination port
+// and ICMP condition, words joined by single spaces ("" words left out).
+func Entries(act, proto string, srcs, sports, dsts, dports, icmps []string, opts string) []string {
+	var out []string
+	for _, s := range srcs {
+		for _, sp := range sports {
+			for _, d := range dsts {
+				for _, dp := range dports {
+					for _, ic := range icmps {
+						out = append(out, joinWords(act, proto, s, sp, d, dp, ic, opts))
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+func joinWords(parts ...string) string {
+	var b strings.Builder
+	for _, p := range parts {
+		if p == "" {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(p)
+	}
+	return b.String()
 }
