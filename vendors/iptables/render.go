@@ -249,17 +249,7 @@ func chainNameFor(name string, used map[string]bool) string {
 			n = n[:28]
 		}
 	}
-	base := n
-	for k := 2; used[n]; k++ {
-		suf := "_" + strconv.Itoa(k)
-		if len(base)+len(suf) > 28 {
-			n = base[:28-len(suf)] + suf
-		} else {
-			n = base + suf
-		}
-	}
-	used[n] = true
-	return n
+	return render.UniqueName(n, 28, used)
 }
 
 func verdictName(a policy.Action) (string, bool) {

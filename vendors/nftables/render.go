@@ -200,12 +200,7 @@ func identFor(name string, used map[string]bool) string {
 			n = "f_" + n
 		}
 	}
-	base := n
-	for k := 2; used[n]; k++ {
-		n = base + "_" + strconv.Itoa(k)
-	}
-	used[n] = true
-	return n
+	return render.UniqueName(n, 0, used)
 }
 
 func famOfTable(f string) policy.Family {

@@ -86,3 +86,20 @@ func joinWords(parts ...string) string {
 	}
 	return b.String()
 }
+
+// UniqueName returns n, or n with the lowest "_2", "_3"... suffix not in
+// used, cut so the result stays within max bytes (max ≤ 0: no limit), and
+// records it in used: filter names become chain/identifier names.
+func UniqueName(n string, max int, used map[string]bool) string {
+	base := n
+	for k := 2; used[n]; k++ {
+		suf := "_" + strconv.Itoa(k)
+		if max > 0 && len(base)+len(suf) > max {
+			n = base[:max-len(suf)] + suf
+		} else {
+			n = base + suf
+		}
+	}
+	used[n] = true
+	return n
+}
