@@ -4,8 +4,8 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/fwpol/fwpol/internal/blocktest"
 	"github.com/fwpol/fwpol/internal/netns"
 	"github.com/fwpol/fwpol/policy"
 	"github.com/fwpol/fwpol/vendors"
@@ -90,53 +90,18 @@ func TestRenderBlockInKernel(t *testing.T) {
 		cfg.Objects = append(cfg.Objects, ips.Objects...)
 		return cfg
 	}
-	probe := func(src, dst string) netns.Result {
+	k := blocktest.Kernel{Pair: p, Render: RenderBlock, State: state, Entry: "INPUT", Apply: func(cmds []string) {
 		t.Helper()
-		r, err := netns.ProbeTCP(p.A, netip.AddrPortFrom(netip.MustParseAddr(src), 0), netip.AddrPortFrom(netip.MustParseAddr(dst), 8080), 400*time.Millisecond)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
-	step := func(src, dst []string, wantDropped [][2]string, wantAccepted [][2]string) {
-		t.Helper()
-		spec := vendors.BlockSpec{Name: "FWPOL-BLOCK", Src: policy.MustParseSet(src...), Dst: policy.MustParseSet(dst...), Filters: []string{"INPUT", "FORWARD", "OUTPUT"}}
-		ch, err := RenderBlock(state(), spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range ch.Commands {
+		for _, c := range cmds {
 			f := strings.Fields(c)
 			if _, err := netns.Run(p.B, nil, f[0], f[1:]...); err != nil {
-				t.Fatalf("%s: %v\nall commands:\n%s", c, err, strings.Join(ch.Commands, "\n"))
+				t.Fatalf("%s: %v\nall commands:\n%s", c, err, strings.Join(cmds, "\n"))
 			}
 		}
-		for _, fl := range wantDropped {
-			if r := probe(fl[0], fl[1]); r != netns.Dropped {
-				t.Errorf("%s -> %s: %v, want dropped\n%s", fl[0], fl[1], r, strings.Join(ch.Commands, "\n"))
-			}
-		}
-		for _, fl := range wantAccepted {
-			if r := probe(fl[0], fl[1]); r != netns.Accepted {
-				t.Errorf("%s -> %s: %v, want accepted\n%s", fl[0], fl[1], r, strings.Join(ch.Commands, "\n"))
-			}
-		}
-		after := state()
-		// the parsed kernel state decides like the kernel did
-		for _, fl := range append(append([][2]string{}, wantDropped...), wantAccepted...) {
-			d := after.Decide(after.Filter("INPUT"), &policy.Flow{Proto: policy.ProtoTCP, Src: netip.MustParseAddr(fl[0]), Dst: netip.MustParseAddr(fl[1]), SrcPort: 40000, DstPort: 8080})
-			blocked := spec.Src.Contains(netip.MustParseAddr(fl[0])) || spec.Dst.Contains(netip.MustParseAddr(fl[1]))
-			if (d.Action == policy.Deny) != blocked {
-				t.Errorf("parsed kernel state: %s -> %s decided %v", fl[0], fl[1], d.Action)
-			}
-		}
-		again, err := RenderBlock(after, spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(again.Commands) > 0 {
-			t.Fatalf("not idempotent against the kernel state:\n%s", strings.Join(again.Commands, "\n"))
-		}
+	}}
+	step := func(src, dst []string, dropped, accepted [][2]string) {
+		t.Helper()
+		k.Step(t, vendors.BlockSpec{Name: "FWPOL-BLOCK", Src: policy.MustParseSet(src...), Dst: policy.MustParseSet(dst...), Filters: []string{"INPUT", "FORWARD", "OUTPUT"}}, dropped, accepted)
 	}
 	step([]string{"10.250.0.30"}, []string{"10.250.0.3"},
 		[][2]string{{"10.250.0.30", "10.250.0.2"}, {"10.250.0.1", "10.250.0.3"}},

@@ -6,8 +6,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/fwpol/fwpol/internal/blocktest"
 	nsx "github.com/fwpol/fwpol/internal/netns"
 	"github.com/fwpol/fwpol/policy"
 	"github.com/fwpol/fwpol/vendors"
@@ -101,51 +101,17 @@ func kernelBlock(t *testing.T, handles bool) {
 		}
 		return cfg
 	}
-	probe := func(src, dst string) nsx.Result {
+	k := blocktest.Kernel{Pair: p, Render: RenderBlock, State: state, Entry: "input", Apply: func(cmds []string) {
 		t.Helper()
-		r, err := nsx.ProbeTCP(p.A, netip.AddrPortFrom(netip.MustParseAddr(src), 0), netip.AddrPortFrom(netip.MustParseAddr(dst), 8080), 400*time.Millisecond)
-		if err != nil {
-			t.Fatal(err)
+		if len(cmds) > 0 {
+			if out, err := nsx.Run(p.B, []byte(strings.Join(cmds, "\n")+"\n"), "nft", "-f", "-"); err != nil {
+				t.Fatalf("%v\n%s\ncommands:\n%s", err, out, strings.Join(cmds, "\n"))
+			}
 		}
-		return r
-	}
+	}}
 	step := func(src, dst []string, dropped, accepted [][2]string) {
 		t.Helper()
-		spec := vendors.BlockSpec{Name: "FWPOL-BLOCK", Src: setOf(src...), Dst: setOf(dst...), Filters: []string{"input"}}
-		ch, err := RenderBlock(state(), spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(ch.Commands) > 0 {
-			if out, err := nsx.Run(p.B, []byte(strings.Join(ch.Commands, "\n")+"\n"), "nft", "-f", "-"); err != nil {
-				t.Fatalf("%v\n%s\ncommands:\n%s", err, out, strings.Join(ch.Commands, "\n"))
-			}
-		}
-		for _, fl := range dropped {
-			if r := probe(fl[0], fl[1]); r != nsx.Dropped {
-				t.Errorf("%s -> %s: %v, want dropped\n%s", fl[0], fl[1], r, strings.Join(ch.Commands, "\n"))
-			}
-		}
-		for _, fl := range accepted {
-			if r := probe(fl[0], fl[1]); r != nsx.Accepted {
-				t.Errorf("%s -> %s: %v, want accepted\n%s", fl[0], fl[1], r, strings.Join(ch.Commands, "\n"))
-			}
-		}
-		after := state()
-		for _, fl := range append(append([][2]string{}, dropped...), accepted...) {
-			d := after.Decide(after.Filter("input"), &policy.Flow{Proto: policy.ProtoTCP, Src: netip.MustParseAddr(fl[0]), Dst: netip.MustParseAddr(fl[1]), SrcPort: 40000, DstPort: 8080})
-			blocked := spec.Src.Contains(netip.MustParseAddr(fl[0])) || spec.Dst.Contains(netip.MustParseAddr(fl[1]))
-			if (d.Action == policy.Deny) != blocked {
-				t.Errorf("parsed kernel state: %s -> %s decided %v", fl[0], fl[1], d.Action)
-			}
-		}
-		again, err := RenderBlock(after, spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(again.Commands) > 0 {
-			t.Fatalf("not idempotent against the kernel state:\n%s\nfirst:\n%s", strings.Join(again.Commands, "\n"), strings.Join(ch.Commands, "\n"))
-		}
+		k.Step(t, vendors.BlockSpec{Name: "FWPOL-BLOCK", Src: setOf(src...), Dst: setOf(dst...), Filters: []string{"input"}}, dropped, accepted)
 	}
 	step([]string{"10.250.0.30", "2001:db8:bad::/48"}, []string{"10.250.0.3"},
 		[][2]string{{"10.250.0.30", "10.250.0.2"}, {"10.250.0.1", "10.250.0.3"}},
