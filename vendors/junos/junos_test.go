@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"github.com/fwpol/fwpol/internal/parsebench"
 	"io/fs"
 	"net/netip"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fwpol/fwpol/internal/parsebench"
 	"github.com/fwpol/fwpol/parser"
 	"github.com/fwpol/fwpol/policy"
 )

@@ -2,13 +2,13 @@ package nftables
 
 import (
 	"bytes"
-	"github.com/fwpol/fwpol/internal/parsebench"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/fwpol/fwpol/internal/parsebench"
 	"github.com/fwpol/fwpol/parser"
 	"github.com/fwpol/fwpol/policy"
 )
