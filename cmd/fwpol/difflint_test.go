@@ -333,3 +333,26 @@ func TestLintCLISuppressed(t *testing.T) {
 		t.Errorf("table:\n%s", out)
 	}
 }
+
+// --new-since with an inventory directory reads it at the revision the way
+// it is read now: every YAML file in it (the device is in a second file).
+func TestLintCLINewSinceInventoryDir(t *testing.T) {
+	isolateCache(t)
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("no git")
+	}
+	repo := t.TempDir()
+	v1 := "hostname r1\nip access-list extended EDGE\n 10 permit tcp 10.0.0.0 0.0.0.255 any eq 443\n 20 permit tcp host 10.0.0.5 any eq 443\n!\ninterface Gi0/0\n ip access-group EDGE in\n"
+	writeFile(t, filepath.Join(repo, "inv", "fwpol.yaml"), "sites:\n  - name: dc1\n")
+	writeFile(t, filepath.Join(repo, "inv", "devices.yaml"), "devices:\n  - name: r1\n    site: dc1\n    config: ../net/r1.cfg\n")
+	writeFile(t, filepath.Join(repo, "net", "r1.cfg"), v1)
+	runGit(t, repo, "init", "-q", "-b", "main")
+	runGit(t, repo, "add", ".")
+	runGit(t, repo, "commit", "-q", "-m", "v1")
+	t.Chdir(repo)
+	// unchanged: the known finding is known at the revision too
+	out, errOut, code := fwpol(t, "lint", "--inventory", "inv", "--new-since", "main", "--fail-on", "note")
+	if code != 0 || !strings.Contains(out, "no findings new since main (1 known there not shown)") {
+		t.Fatalf("exit %d %s\n%s", code, errOut, out)
+	}
+}

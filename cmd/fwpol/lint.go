@@ -3,8 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -12,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fwpol/fwpol/analysis"
-	"github.com/fwpol/fwpol/netdb"
 )
 
 type lintOptions struct {
@@ -259,15 +256,8 @@ func lintAtRevision(opts *lintOptions, args []string, lopt analysis.LintOptions)
 	defer src.Close()
 	inv := ""
 	if p := opts.estate.inventoryPath(); p != "" {
+		// a file or a directory, read at the revision as it is read now
 		inv, _ = src.InTree(p)
-		if inv != "" {
-			if st, err := os.Stat(inv); err == nil && st.IsDir() {
-				inv = filepath.Join(inv, netdb.DefaultFile)
-				if _, err := os.Stat(inv); err != nil {
-					inv = ""
-				}
-			}
-		}
 	}
 	var paths []string
 	for _, a := range args {
