@@ -125,28 +125,11 @@ func ResolveSource(arg string, opt SourceOptions) (*Source, error) {
 	if strings.HasPrefix(arg, "-") {
 		return nil, fmt.Errorf("%q: %w", arg, ErrNotASource)
 	}
-	rev, gerr := gitOut(opt.Dir, "rev-parse", "--verify", "--quiet", arg+"^{commit}")
-	if gerr != nil || rev == "" {
-		why := "no such file or directory, and not a git revision"
-		if _, err := gitOut(opt.Dir, "rev-parse", "--git-dir"); err != nil {
-			why = "no such file or directory, and not inside a git repository"
-		}
-		return nil, fmt.Errorf("%q: %s: %w", arg, why, ErrNotASource)
-	}
-	root, err := gitOut(opt.Dir, "rev-parse", "--show-toplevel")
+	s, err := checkout(arg, opt, opt.Sub, "no such file or directory, and ")
 	if err != nil {
 		return nil, err
 	}
-	tmp, err := os.MkdirTemp(revisionTmpBase(), "fwpol-rev-")
-	if err != nil {
-		return nil, err
-	}
-	s := &Source{Arg: arg, Kind: "git", Rev: rev, tmp: tmp}
-	if err := archive(root, rev, opt.Sub, tmp); err != nil {
-		s.Close()
-		return nil, err
-	}
-	s.Dir, s.Inventory, s.Under = layout(tmp, opt.Sub)
+	s.Dir, s.Inventory, s.Under = layout(s.tmp, opt.Sub)
 	if _, err := os.Stat(s.Dir); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("%s has no %s", arg, opt.Sub)
@@ -158,12 +141,25 @@ func ResolveSource(arg string, opt SourceOptions) (*Source, error) {
 // revision rev (read-only, in a temporary tree; Close removes it), for
 // loading the same paths as in the working tree with InTree.
 func Revision(rev string, opt SourceOptions) (*Source, error) {
-	if _, err := gitOut(opt.Dir, "rev-parse", "--git-dir"); err != nil {
-		return nil, fmt.Errorf("%q: not inside a git repository: %w", rev, ErrNotASource)
+	s, err := checkout(rev, opt, "", "")
+	if err != nil {
+		return nil, err
 	}
-	commit, err := gitOut(opt.Dir, "rev-parse", "--verify", "--quiet", rev+"^{commit}")
-	if err != nil || commit == "" {
-		return nil, fmt.Errorf("%q: not a git revision of this repository: %w", rev, ErrNotASource)
+	s.Dir = s.tmp
+	return s, nil
+}
+
+// checkout materializes git revision arg of the repository holding opt.Dir
+// (only sub, when given) into a temporary tree; why prefixes the reason an
+// argument that is no revision is refused.
+func checkout(arg string, opt SourceOptions, sub, why string) (*Source, error) {
+	rev, gerr := gitOut(opt.Dir, "rev-parse", "--verify", "--quiet", arg+"^{commit}")
+	if gerr != nil || rev == "" {
+		why += "not a git revision"
+		if _, err := gitOut(opt.Dir, "rev-parse", "--git-dir"); err != nil {
+			why += " (not inside a git repository)"
+		}
+		return nil, fmt.Errorf("%q: %s: %w", arg, why, ErrNotASource)
 	}
 	root, err := gitOut(opt.Dir, "rev-parse", "--show-toplevel")
 	if err != nil {
@@ -173,8 +169,8 @@ func Revision(rev string, opt SourceOptions) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Source{Arg: rev, Kind: "git", Rev: commit, Dir: tmp, tmp: tmp, root: root}
-	if err := archive(root, commit, "", tmp); err != nil {
+	s := &Source{Arg: arg, Kind: "git", Rev: rev, tmp: tmp, root: root}
+	if err := archive(root, rev, sub, tmp); err != nil {
 		s.Close()
 		return nil, err
 	}
