@@ -92,12 +92,15 @@ func (s *session) cisco(raw string) (string, bool) {
 	case s.session != "" && line == "abort":
 		s.mode, s.session, s.lines = "", "", nil
 		return "", true
-	case s.session != "" && strings.HasPrefix(line, "commit timer "):
-		// applies now, reverts unless confirmed in time (minutes of
-		// ConfirmUnit)
-		dur, ok := parseHMS(strings.TrimPrefix(line, "commit timer "))
-		if !ok {
-			return s.invalid(), true
+	case s.session != "" && (line == "commit" || strings.HasPrefix(line, "commit timer ")):
+		// "commit timer hh:mm:ss" applies now and reverts unless confirmed
+		// in time (minutes of ConfirmUnit)
+		var dur time.Duration
+		if line != "commit" {
+			var ok bool
+			if dur, ok = parseHMS(strings.TrimPrefix(line, "commit timer ")); !ok {
+				return s.invalid(), true
+			}
 		}
 		d.mu.Lock()
 		lines := s.lines
@@ -112,42 +115,9 @@ func (s *session) cisco(raw string) (string, bool) {
 		text := s.store(lines)
 		d.mu.Lock()
 		d.running = text
-		if d.pending != nil {
-			d.pending.Stop()
+		if dur > 0 {
+			d.armRevertLocked(name, before, dur)
 		}
-		d.pendingSession, d.pendingBefore = name, before
-		unit := d.ConfirmUnit
-		if unit <= 0 {
-			unit = time.Minute
-		}
-		d.pending = time.AfterFunc(time.Duration(float64(dur)/float64(time.Minute)*float64(unit)), func() {
-			d.mu.Lock()
-			defer d.mu.Unlock()
-			if d.pending != nil && d.pendingSession == name {
-				d.running = before
-				d.pending, d.pendingSession, d.pendingBefore = nil, "", ""
-			}
-		})
-		d.mu.Unlock()
-		s.mode, s.session, s.lines = "", "", nil
-		if drop {
-			s.conn.Close()
-			return "", false
-		}
-		return "", true
-	case s.session != "" && line == "commit":
-		d.mu.Lock()
-		lines := s.lines
-		if d.fault.StoreWrong && len(lines) > 1 {
-			lines = lines[:len(lines)-1]
-			d.fault.StoreWrong = false
-		}
-		drop := d.fault.DropOnCommit
-		d.commits++
-		d.mu.Unlock()
-		text := s.store(lines)
-		d.mu.Lock()
-		d.running = text
 		d.mu.Unlock()
 		s.mode, s.session, s.lines = "", "", nil
 		if drop {
@@ -218,4 +188,25 @@ func parseHMS(v string) (time.Duration, bool) {
 		d += time.Duration(n) * unit
 	}
 	return d, d > 0
+}
+
+// armRevertLocked makes the device revert to before unless session name is
+// confirmed within dur (EOS "commit timer"); d.mu is held.
+func (d *Device) armRevertLocked(name, before string, dur time.Duration) {
+	if d.pending != nil {
+		d.pending.Stop()
+	}
+	d.pendingSession, d.pendingBefore = name, before
+	unit := d.ConfirmUnit
+	if unit <= 0 {
+		unit = time.Minute
+	}
+	d.pending = time.AfterFunc(time.Duration(float64(dur)/float64(time.Minute)*float64(unit)), func() {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if d.pending != nil && d.pendingSession == name {
+			d.running = before
+			d.pending, d.pendingSession, d.pendingBefore = nil, "", ""
+		}
+	})
 }
