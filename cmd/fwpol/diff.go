@@ -57,14 +57,7 @@ Exit codes differ from other commands: 0 no traffic change, 1 traffic changes
   fwpol diff a.conf b.conf --filter edge1:EDGE-IN --against INTERNET-IN
   fwpol diff HEAD~1 HEAD --fail-on permit -o json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			err := runDiff(opts, args)
-			var ec exitCodeError
-			var ue usageError
-			if err == nil || errors.As(err, &ec) || errors.As(err, &ue) {
-				return err
-			}
-			printError(ios.ErrOut, err)
-			return exitCodeError{exitUsage}
+			return resultErr(ios, runDiff(opts, args))
 		},
 	}
 	f := cmd.Flags()

@@ -81,13 +81,7 @@ Exit codes: 0 no finding at or above --fail-on, 1 such findings, 2 errors.`,
 			}
 			est, err := opts.estate.load(args)
 			if err != nil {
-				var ue usageError
-				if errors.As(err, &ue) {
-					return err
-				}
-				// exit 1 means findings: a config that cannot be read is 2
-				printError(ios.ErrOut, err)
-				return exitCodeError{exitUsage}
+				return resultErr(ios, err) // exit 1 means findings
 			}
 			lopt := analysis.LintOptions{MaxSrcPrefix: prefixOpt(opts.maxSrcPrefix), MaxSrcPrefix6: prefixOpt(opts.maxSrcPrefix6), Now: now, Checks: checks}
 			all := analysis.Lint(est.Configs, lopt)
@@ -95,12 +89,7 @@ Exit codes: 0 no finding at or above --fail-on, 1 such findings, 2 errors.`,
 			if opts.newSince != "" {
 				base, info, err := lintAtRevision(opts, args, lopt)
 				if err != nil {
-					var ue usageError
-					if errors.As(err, &ue) {
-						return err
-					}
-					printError(ios.ErrOut, err)
-					return exitCodeError{exitUsage}
+					return resultErr(ios, err)
 				}
 				all, info.Known = analysis.NewFindings(all, base)
 				baseline = info

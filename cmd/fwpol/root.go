@@ -84,6 +84,19 @@ func run(args []string, ios *IOStreams) int {
 	return exitError
 }
 
+// resultErr is for commands whose exit status 1 reports a result (lint
+// findings, traffic changes): an error that is neither a usage error nor an
+// exit code is printed and exits 2.
+func resultErr(ios *IOStreams, err error) error {
+	var ec exitCodeError
+	var ue usageError
+	if err == nil || errors.As(err, &ec) || errors.As(err, &ue) {
+		return err
+	}
+	printError(ios.ErrOut, err)
+	return exitCodeError{exitUsage}
+}
+
 // isCobraUsageError recognises cobra's own argument errors.
 func isCobraUsageError(err error) bool {
 	msg := err.Error()
