@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -485,7 +486,7 @@ func mergeICMPTypes(in []ICMPRange) []ICMPRange {
 			codes = append(codes, in[j].Codes)
 			j++
 		}
-		if n := len(groups); n > 0 && groups[n-1].types.Hi+1 == t.Lo && sameRanges(groups[n-1].codes, codes) {
+		if n := len(groups); n > 0 && groups[n-1].types.Hi+1 == t.Lo && slices.Equal(groups[n-1].codes, codes) {
 			groups[n-1].types.Hi = t.Hi
 		} else {
 			groups = append(groups, group{t, codes})
@@ -499,18 +500,6 @@ func mergeICMPTypes(in []ICMPRange) []ICMPRange {
 		}
 	}
 	return out
-}
-
-func sameRanges(a, b []Range) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // icmpRangesByType splits type<<8|code ranges into per-type entries (whole

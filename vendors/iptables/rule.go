@@ -2,6 +2,7 @@ package iptables
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -128,7 +129,7 @@ func intersect(dst **policy.Ranges, r policy.Ranges) {
 		*dst = &r
 		return
 	}
-	if sameRanges(**dst, r) {
+	if slices.Equal(**dst, r) {
 		return
 	}
 	x := (*dst).Intersect(r)
@@ -768,18 +769,6 @@ func checkRate(s string) error {
 		}
 	}
 	return nil
-}
-
-func sameRanges(a, b policy.Ranges) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 type errorString string
