@@ -93,6 +93,24 @@ func TestDiffCLIErrors(t *testing.T) {
 	}
 }
 
+// newRepo writes files (relative paths) into a new git repository on
+// branch main, commits them as "v1" and returns its directory; it skips
+// without git.
+func newRepo(t *testing.T, files map[string]string) string {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("no git")
+	}
+	repo := t.TempDir()
+	for name, body := range files {
+		writeFile(t, filepath.Join(repo, filepath.FromSlash(name)), body)
+	}
+	runGit(t, repo, "init", "-q", "-b", "main")
+	runGit(t, repo, "add", ".")
+	runGit(t, repo, "commit", "-q", "-m", "v1")
+	return repo
+}
+
 func runGit(t *testing.T, dir string, args ...string) {
 	t.Helper()
 	cmd := exec.Command("git", args...)
@@ -105,18 +123,10 @@ func runGit(t *testing.T, dir string, args ...string) {
 
 func TestDiffCLIGit(t *testing.T) {
 	isolateCache(t)
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("no git")
-	}
-	repo := t.TempDir()
-	cfg := filepath.Join(repo, "net", "edge.rules")
 	v1 := "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -p tcp -m tcp --dport 22 -s 10.0.0.0/8 -j ACCEPT\nCOMMIT\n"
 	v2 := strings.Replace(v1, "-s 10.0.0.0/8 ", "", 1) // ssh from anywhere
-	os.MkdirAll(filepath.Dir(cfg), 0o755)
-	os.WriteFile(cfg, []byte(v1), 0o644)
-	runGit(t, repo, "init", "-q", "-b", "main")
-	runGit(t, repo, "add", ".")
-	runGit(t, repo, "commit", "-q", "-m", "v1")
+	repo := newRepo(t, map[string]string{"net/edge.rules": v1})
+	cfg := filepath.Join(repo, "net", "edge.rules")
 	os.WriteFile(cfg, []byte(v2), 0o644)
 	runGit(t, repo, "commit", "-q", "-am", "v2")
 	t.Chdir(repo)
@@ -243,21 +253,12 @@ func TestDiffCLITwoFilesGeneratedACL(t *testing.T) {
 // that moved down because a rule was inserted above it stays known.
 func TestLintCLINewSince(t *testing.T) {
 	isolateCache(t)
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("no git")
-	}
-	repo := t.TempDir()
-	cfg := filepath.Join(repo, "net", "r1.cfg")
 	v1 := "hostname r1\nip access-list extended EDGE\n 10 permit tcp 10.0.0.0 0.0.0.255 any eq 443\n 20 permit tcp host 10.0.0.5 any eq 443\n 30 deny ip any any\n!\ninterface Gi0/0\n ip access-group EDGE in\n"
 	// a rule inserted first (every line moves), and a new shadowed rule
 	v2 := strings.Replace(v1, " 10 permit", " 5 permit udp any host 192.0.2.53 eq 53\n 10 permit", 1)
 	v2 = strings.Replace(v2, " 30 deny", " 25 permit udp host 10.1.1.1 host 192.0.2.53 eq 53\n 30 deny", 1)
-	os.MkdirAll(filepath.Dir(cfg), 0o755)
-	os.WriteFile(cfg, []byte(v1), 0o644)
-	runGit(t, repo, "init", "-q", "-b", "main")
-	runGit(t, repo, "add", ".")
-	runGit(t, repo, "commit", "-q", "-m", "v1")
-	os.WriteFile(cfg, []byte(v2), 0o644)
+	repo := newRepo(t, map[string]string{"net/r1.cfg": v1})
+	os.WriteFile(filepath.Join(repo, "net", "r1.cfg"), []byte(v2), 0o644)
 	t.Chdir(repo)
 
 	var rep struct {
@@ -338,17 +339,11 @@ func TestLintCLISuppressed(t *testing.T) {
 // it is read now: every YAML file in it (the device is in a second file).
 func TestLintCLINewSinceInventoryDir(t *testing.T) {
 	isolateCache(t)
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("no git")
-	}
-	repo := t.TempDir()
-	v1 := "hostname r1\nip access-list extended EDGE\n 10 permit tcp 10.0.0.0 0.0.0.255 any eq 443\n 20 permit tcp host 10.0.0.5 any eq 443\n!\ninterface Gi0/0\n ip access-group EDGE in\n"
-	writeFile(t, filepath.Join(repo, "inv", "fwpol.yaml"), "sites:\n  - name: dc1\n")
-	writeFile(t, filepath.Join(repo, "inv", "devices.yaml"), "devices:\n  - name: r1\n    site: dc1\n    config: ../net/r1.cfg\n")
-	writeFile(t, filepath.Join(repo, "net", "r1.cfg"), v1)
-	runGit(t, repo, "init", "-q", "-b", "main")
-	runGit(t, repo, "add", ".")
-	runGit(t, repo, "commit", "-q", "-m", "v1")
+	repo := newRepo(t, map[string]string{
+		"inv/fwpol.yaml":   "sites:\n  - name: dc1\n",
+		"inv/devices.yaml": "devices:\n  - name: r1\n    site: dc1\n    config: ../net/r1.cfg\n",
+		"net/r1.cfg":       "hostname r1\nip access-list extended EDGE\n 10 permit tcp 10.0.0.0 0.0.0.255 any eq 443\n 20 permit tcp host 10.0.0.5 any eq 443\n!\ninterface Gi0/0\n ip access-group EDGE in\n",
+	})
 	t.Chdir(repo)
 	// unchanged: the known finding is known at the revision too
 	out, errOut, code := fwpol(t, "lint", "--inventory", "inv", "--new-since", "main", "--fail-on", "note")
